@@ -1,0 +1,365 @@
+//! Conversions between protobuf messages and domain types. Decoding checks every field and
+//! names it by its path in the request when it is wrong; encoding cannot fail.
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::proto;
+use crate::domain::{
+    self, ArticleBody, ArticleName, EvidenceSource, LanguageCode, NewArticle, NewClaim, NewVerdict,
+    PageSize, PageToken, QuoteDraft, QuoteKind, Rating, ReviewState, Span, WebUrl, limits,
+    optional_text, required_text,
+};
+use crate::error::{Error, FieldContext};
+use crate::store::Page;
+use crate::store::idempotency::IdempotencyKey;
+
+/// The most authors one article may credit.
+const MAX_AUTHORS: usize = 100;
+
+// ---- decoding ----
+
+/// A required message field.
+pub fn required<T>(value: Option<T>, field: &str) -> Result<T, Error> {
+    value.ok_or_else(|| Error::invalid(field, "is required"))
+}
+
+/// The idempotency key of a create request: its request id (if any), method and hash.
+pub fn idempotency_key<M: Message>(
+    request_id: &str,
+    method: &'static str,
+    request: &M,
+) -> Result<Option<IdempotencyKey>, Error> {
+    if request_id.is_empty() {
+        return Ok(None);
+    }
+    let request_id = Uuid::try_parse(request_id)
+        .map_err(|_| format!("must be a UUID, not {request_id:?}"))
+        .field("request_id")?;
+    Ok(Some(IdempotencyKey {
+        request_id,
+        method,
+        request_sha256: Sha256::digest(request.encode_to_vec()).into(),
+    }))
+}
+
+/// A page size and token; `filters` describes the request's filters for the token's check.
+pub fn page(
+    page_size: i32,
+    page_token: &str,
+    filters: &str,
+) -> Result<(PageSize, Option<Uuid>), Error> {
+    let size = PageSize::parse(page_size).field("page_size")?;
+    let token = PageToken::parse(page_token, filters).field("page_token")?;
+    Ok((size, token.map(|t| t.after)))
+}
+
+/// The token for the page after `page`, empty when it was the last.
+pub fn next_page_token<T>(page: &Page<T>, filters: &str) -> String {
+    page.next_after
+        .map(|after| PageToken::new(after, filters).encode())
+        .unwrap_or_default()
+}
+
+fn timestamp(
+    value: Option<prost_types::Timestamp>,
+    field: &str,
+) -> Result<Option<OffsetDateTime>, Error> {
+    value
+        .map(|t| domain::timestamp(t.seconds, t.nanos).field(field))
+        .transpose()
+}
+
+/// An article to register.
+pub fn new_article(article: Option<proto::Article>) -> Result<NewArticle, Error> {
+    let a = required(article, "article")?;
+    if a.authors.len() > MAX_AUTHORS {
+        return Err(Error::invalid(
+            "article.authors",
+            format!("may list at most {MAX_AUTHORS} authors"),
+        ));
+    }
+    let authors = a
+        .authors
+        .iter()
+        .enumerate()
+        .map(|(i, author)| required_text(author, 300).field(format!("article.authors[{i}]")))
+        .collect::<Result<_, _>>()?;
+    Ok(NewArticle {
+        url: WebUrl::parse(&a.url).field("article.url")?,
+        title: required_text(&a.title, 1000).field("article.title")?,
+        publisher: required_text(&a.publisher, 300).field("article.publisher")?,
+        authors,
+        language: LanguageCode::parse(&a.language_code).field("article.language_code")?,
+        publish_time: timestamp(a.publish_time, "article.publish_time")?,
+        body: ArticleBody::parse(a.body).field("article.body")?,
+    })
+}
+
+/// An article view; `default_full` says what unspecified means for the method.
+pub fn article_view(view: i32, default_full: bool) -> Result<bool, Error> {
+    match proto::ArticleView::try_from(view) {
+        Ok(proto::ArticleView::Unspecified) => Ok(default_full),
+        Ok(proto::ArticleView::Basic) => Ok(false),
+        Ok(proto::ArticleView::Full) => Ok(true),
+        Err(_) => Err(Error::invalid(
+            "view",
+            format!("{view} is not an ArticleView"),
+        )),
+    }
+}
+
+fn span(value: Option<proto::TextSpan>, field: String) -> Result<Option<Span>, Error> {
+    value
+        .map(|s| Span::new(s.start as usize, s.end as usize).field(field))
+        .transpose()
+}
+
+fn quote_kind(kind: i32, field: String) -> Result<QuoteKind, Error> {
+    match proto::QuoteKind::try_from(kind) {
+        Ok(proto::QuoteKind::Direct) => Ok(QuoteKind::Direct),
+        Ok(proto::QuoteKind::Indirect) => Ok(QuoteKind::Indirect),
+        Ok(proto::QuoteKind::Mixed) => Ok(QuoteKind::Mixed),
+        _ => Err(Error::invalid(
+            field,
+            "is required: QUOTE_KIND_DIRECT, QUOTE_KIND_INDIRECT or QUOTE_KIND_MIXED",
+        )),
+    }
+}
+
+/// A quote's verbatim text: kept exactly as given, not trimmed.
+fn quote_text(text: String) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err("is required".into());
+    }
+    let chars = text.chars().count();
+    if chars > limits::MAX_QUOTE_CHARS {
+        return Err(format!(
+            "is {chars} characters long; at most {} are allowed",
+            limits::MAX_QUOTE_CHARS
+        ));
+    }
+    Ok(text)
+}
+
+fn quote(q: proto::Quote, path: &str) -> Result<QuoteDraft, Error> {
+    let cue = optional_text(&q.cue, limits::MAX_SPEAKER_CHARS).field(format!("{path}.cue"))?;
+    Ok(QuoteDraft {
+        article: ArticleName::parse(&q.article).field(format!("{path}.article"))?,
+        span: span(q.span, format!("{path}.span"))?,
+        text: quote_text(q.text).field(format!("{path}.text"))?,
+        speaker: required_text(&q.speaker, limits::MAX_SPEAKER_CHARS)
+            .field(format!("{path}.speaker"))?,
+        speaker_span: span(q.speaker_span, format!("{path}.speaker_span"))?,
+        cue: Some(cue).filter(|c| !c.is_empty()),
+        cue_span: span(q.cue_span, format!("{path}.cue_span"))?,
+        kind: quote_kind(q.kind, format!("{path}.kind"))?,
+    })
+}
+
+/// A claim to register.
+pub fn new_claim(claim: Option<proto::Claim>) -> Result<NewClaim, Error> {
+    let c = required(claim, "claim")?;
+    let max = limits::MAX_QUOTES_PER_CLAIM;
+    if c.quotes.is_empty() {
+        return Err(Error::invalid("claim.quotes", "needs at least one quote"));
+    }
+    if c.quotes.len() > max {
+        return Err(Error::invalid(
+            "claim.quotes",
+            format!("holds {} quotes; at most {max} are allowed", c.quotes.len()),
+        ));
+    }
+    Ok(NewClaim {
+        statement: required_text(&c.statement, limits::MAX_STATEMENT_CHARS)
+            .field("claim.statement")?,
+        claimant: required_text(&c.claimant, limits::MAX_CLAIMANT_CHARS).field("claim.claimant")?,
+        quotes: c
+            .quotes
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| quote(q, &format!("claim.quotes[{i}]")))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// A rating; `None` for unspecified (allowed in filters only).
+pub fn rating(value: i32, field: &str) -> Result<Option<Rating>, Error> {
+    use proto::Rating as P;
+    let rating = match P::try_from(value) {
+        Ok(P::Unspecified) => return Ok(None),
+        Ok(P::True) => Rating::True,
+        Ok(P::MostlyTrue) => Rating::MostlyTrue,
+        Ok(P::Mixed) => Rating::Mixed,
+        Ok(P::MostlyFalse) => Rating::MostlyFalse,
+        Ok(P::False) => Rating::False,
+        Ok(P::Misleading) => Rating::Misleading,
+        Ok(P::Unverifiable) => Rating::Unverifiable,
+        Err(_) => return Err(Error::invalid(field, format!("{value} is not a Rating"))),
+    };
+    Ok(Some(rating))
+}
+
+/// A review state; `None` for unspecified.
+pub fn review_state(value: i32, field: &str) -> Result<Option<ReviewState>, Error> {
+    match proto::ReviewState::try_from(value) {
+        Ok(proto::ReviewState::Unspecified) => Ok(None),
+        Ok(proto::ReviewState::Unreviewed) => Ok(Some(ReviewState::Unreviewed)),
+        Ok(proto::ReviewState::Reviewed) => Ok(Some(ReviewState::Reviewed)),
+        Err(_) => Err(Error::invalid(
+            field,
+            format!("{value} is not a ReviewState"),
+        )),
+    }
+}
+
+/// A verdict to attach.
+pub fn new_verdict(verdict: Option<proto::Verdict>) -> Result<NewVerdict, Error> {
+    use limits::*;
+    let v = required(verdict, "verdict")?;
+    let rating = rating(v.rating, "verdict.rating")?.ok_or_else(|| {
+        Error::invalid(
+            "verdict.rating",
+            "is required: one of RATING_TRUE … RATING_UNVERIFIABLE",
+        )
+    })?;
+    if v.evidence.len() > MAX_EVIDENCE_SOURCES {
+        return Err(Error::invalid(
+            "verdict.evidence",
+            format!(
+                "cites {} sources; at most {MAX_EVIDENCE_SOURCES} are allowed",
+                v.evidence.len()
+            ),
+        ));
+    }
+    let evidence = v
+        .evidence
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            EvidenceSource::parse(&e.url, &e.title).map_err(|(field, description)| {
+                Error::invalid(format!("verdict.evidence[{i}].{field}"), description)
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(NewVerdict {
+        rating,
+        textual_rating: optional_text(&v.textual_rating, MAX_TEXTUAL_RATING_CHARS)
+            .field("verdict.textual_rating")?,
+        explanation: required_text(&v.explanation, MAX_EXPLANATION_CHARS)
+            .field("verdict.explanation")?,
+        evidence,
+    })
+}
+
+// ---- encoding ----
+
+/// A point in time as a protobuf timestamp.
+pub fn encode_time(time: OffsetDateTime) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: time.unix_timestamp(),
+        // always in 0..1e9
+        nanos: i32::try_from(time.nanosecond()).unwrap_or_default(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An article as the API shows it.
+pub fn encode_article(a: domain::Article) -> proto::Article {
+    proto::Article {
+        name: a.name.to_string(),
+        url: a.url,
+        canonical_url: a.canonical_url,
+        title: a.title,
+        publisher: a.publisher,
+        authors: a.authors,
+        language_code: a.language_code,
+        publish_time: a.publish_time.map(encode_time),
+        body: a.body.unwrap_or_default(),
+        body_length: a.body_length,
+        body_sha256: hex(&a.body_sha256),
+        create_time: Some(encode_time(a.create_time)),
+    }
+}
+
+fn encode_span(span: Span) -> proto::TextSpan {
+    // offsets into a body of at most 1 MiB fit in u32
+    proto::TextSpan {
+        start: u32::try_from(span.start).unwrap_or(u32::MAX),
+        end: u32::try_from(span.end).unwrap_or(u32::MAX),
+    }
+}
+
+fn encode_quote(q: domain::Quote) -> proto::Quote {
+    let kind = match q.kind {
+        QuoteKind::Direct => proto::QuoteKind::Direct,
+        QuoteKind::Indirect => proto::QuoteKind::Indirect,
+        QuoteKind::Mixed => proto::QuoteKind::Mixed,
+    };
+    proto::Quote {
+        article: q.article.to_string(),
+        span: Some(encode_span(q.quote.span)),
+        text: q.quote.text,
+        speaker: q.speaker.text,
+        speaker_span: Some(encode_span(q.speaker.span)),
+        cue_span: q.cue.as_ref().map(|c| encode_span(c.span)),
+        cue: q.cue.map(|c| c.text).unwrap_or_default(),
+        kind: kind.into(),
+    }
+}
+
+fn encode_rating(rating: Rating) -> proto::Rating {
+    match rating {
+        Rating::True => proto::Rating::True,
+        Rating::MostlyTrue => proto::Rating::MostlyTrue,
+        Rating::Mixed => proto::Rating::Mixed,
+        Rating::MostlyFalse => proto::Rating::MostlyFalse,
+        Rating::False => proto::Rating::False,
+        Rating::Misleading => proto::Rating::Misleading,
+        Rating::Unverifiable => proto::Rating::Unverifiable,
+    }
+}
+
+/// A verdict as the API shows it.
+pub fn encode_verdict(v: domain::Verdict) -> proto::Verdict {
+    proto::Verdict {
+        name: v.name.to_string(),
+        rating: encode_rating(v.rating).into(),
+        textual_rating: v.textual_rating,
+        explanation: v.explanation,
+        evidence: v
+            .evidence
+            .into_iter()
+            .map(|e| proto::EvidenceSource {
+                url: e.url,
+                title: e.title,
+            })
+            .collect(),
+        reviewer: v.reviewer,
+        create_time: Some(encode_time(v.create_time)),
+    }
+}
+
+/// A claim as the API shows it.
+pub fn encode_claim(c: domain::Claim) -> proto::Claim {
+    let review_state = match c.review_state {
+        ReviewState::Unreviewed => proto::ReviewState::Unreviewed,
+        ReviewState::Reviewed => proto::ReviewState::Reviewed,
+    };
+    proto::Claim {
+        name: c.name.to_string(),
+        statement: c.statement,
+        claimant: c.claimant,
+        quotes: c.quotes.into_iter().map(encode_quote).collect(),
+        review_state: review_state.into(),
+        current_verdict: c.current_verdict.map(encode_verdict),
+        etag: c.version.etag(),
+        create_time: Some(encode_time(c.create_time)),
+        update_time: Some(encode_time(c.update_time)),
+    }
+}

@@ -1,0 +1,257 @@
+//! The `claim-registry` command line: `serve`, `migrate` and `keys`. Every flag can also be set
+//! through the environment variable named in its help.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::database::{Database, Location};
+use crate::domain::{ApiKeyName, NewApiKey, Role};
+use crate::registry::Registry;
+use crate::telemetry::{self, LogFormat};
+
+/// A gRPC registry of fact-check claims, their source quotes and reviewers' verdicts.
+#[derive(Debug, Parser)]
+#[command(name = "claim-registry", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+    /// How log lines are written to standard error; RUST_LOG filters them.
+    #[arg(
+        long,
+        env = "CLAIM_REGISTRY_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the gRPC API until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit (serve also applies them at start).
+    Migrate(DatabaseArgs),
+    /// Create, list and revoke API keys directly in the database.
+    Keys(KeysArgs),
+}
+
+/// Where the data lives.
+#[derive(Debug, Args)]
+struct DatabaseArgs {
+    /// PostgreSQL URL, e.g. postgres://user@host/claim_registry; the database is created if
+    /// missing. Without it, an embedded PostgreSQL runs from --data-dir.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Directory for the embedded database and the first admin key.
+    #[arg(long, env = "CLAIM_REGISTRY_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Most database connections the service holds at once.
+    #[arg(long, env = "CLAIM_REGISTRY_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    db_max_connections: u32,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address to serve gRPC on; port 0 picks a free port (the log says which).
+    #[arg(long, env = "CLAIM_REGISTRY_LISTEN", default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+struct KeysArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(subcommand)]
+    action: KeysAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysAction {
+    /// Create a key and print its secret (shown this once only).
+    Create {
+        /// A unique label for the key's holder; recorded as the reviewer of its verdicts.
+        #[arg(long)]
+        name: String,
+        /// reader, submitter, reviewer or admin; each includes the ones before it.
+        #[arg(long, value_parser = Role::parse)]
+        role: Role,
+    },
+    /// List keys, newest first.
+    List,
+    /// Revoke the active key with this display name (or resource name apiKeys/{id}).
+    Revoke {
+        /// The key's display name or resource name.
+        name: String,
+    },
+}
+
+impl DatabaseArgs {
+    fn location(&self) -> Location<'_> {
+        match &self.database_url {
+            Some(url) => Location::External(url),
+            None => Location::Embedded(&self.data_dir),
+        }
+    }
+}
+
+/// Runs the command line; the whole of `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    // The embedded database is started from this (the main) thread, which outlives it: see
+    // `EmbeddedPostgres`. A current-thread runtime keeps every await on it too.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => {
+            let database = Database::open(args.location(), 1, true).await?;
+            database.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Keys(args) => keys(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let database = Database::open(
+        args.database.location(),
+        args.database.db_max_connections,
+        false,
+    )
+    .await?;
+    let registry = Registry::new(database.pool.clone());
+    let outcome = async {
+        if let Some(secret) = registry.bootstrap_admin_key().await? {
+            let path = write_admin_key(&args.database.data_dir, secret.expose())?;
+            tracing::info!(path = %path.display(), "no API keys existed: wrote a new admin key to a file only its owner can read");
+        }
+        crate::server::run(listener, registry, shutdown_signal()).await
+    }
+    .await;
+    database.close().await;
+    outcome
+}
+
+/// Writes the first admin key to `data_dir/admin-key`, readable by its owner only.
+fn write_admin_key(data_dir: &Path, secret: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("admin-key");
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(file, "{secret}")?;
+    Ok(path.canonicalize().unwrap_or(path))
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler only fails outside a runtime");
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate.recv() => {},
+    }
+    tracing::info!("shutting down: letting calls in flight finish");
+}
+
+async fn keys(args: KeysArgs) -> anyhow::Result<()> {
+    let database = Database::open(args.database.location(), 2, true).await?;
+    let registry = Registry::new(database.pool.clone());
+    let outcome = keys_action(&registry, args.action).await;
+    database.close().await;
+    outcome
+}
+
+async fn keys_action(registry: &Registry, action: KeysAction) -> anyhow::Result<()> {
+    match action {
+        KeysAction::Create { name, role } => {
+            let display_name =
+                NewApiKey::parse_display_name(&name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            let (key, secret) = registry
+                .create_api_key(NewApiKey { display_name, role })
+                .await?;
+            eprintln!(
+                "created {} ({}, {}); its secret, shown only now:",
+                key.name, key.display_name, key.role
+            );
+            println!("{}", secret.expose());
+        }
+        KeysAction::List => {
+            let mut after = None;
+            println!(
+                "{:<45} {:<24} {:<10} {:<12} state",
+                "name", "display name", "role", "prefix"
+            );
+            loop {
+                let page = registry.list_api_keys(after, 500).await?;
+                for key in &page.items {
+                    let state = if key.revoke_time.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!(
+                        "{:<45} {:<24} {:<10} {:<12} {state}",
+                        key.name.to_string(),
+                        key.display_name,
+                        key.role.as_str(),
+                        key.secret_prefix
+                    );
+                }
+                match page.next_after {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        KeysAction::Revoke { name } => {
+            let key_name = match ApiKeyName::parse(&name) {
+                Ok(key_name) => key_name,
+                Err(_) => registry.find_api_key(&name).await?.name,
+            };
+            let key = registry.revoke_api_key(key_name).await?;
+            println!("revoked {} ({})", key.name, key.display_name);
+        }
+    }
+    Ok(())
+}

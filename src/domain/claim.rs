@@ -1,0 +1,133 @@
+//! Claims: statements someone made, anchored to the quotes that carry them.
+
+use time::OffsetDateTime;
+
+use super::names::ClaimName;
+use super::quote::{Quote, QuoteDraft};
+use super::verdict::Verdict;
+
+/// The longest statement accepted, in code points.
+pub const MAX_STATEMENT_CHARS: usize = 2000;
+/// The longest claimant name accepted, in code points.
+pub const MAX_CLAIMANT_CHARS: usize = 300;
+/// The most quotes one claim may carry: a claim repeated across many articles is registered once
+/// per group of articles, not with an unbounded list.
+pub const MAX_QUOTES_PER_CLAIM: usize = 50;
+
+/// A claim as a client asks to register it; its quotes are not yet anchored.
+#[derive(Debug, Clone)]
+pub struct NewClaim {
+    /// The statement.
+    pub statement: String,
+    /// Who made it.
+    pub claimant: String,
+    /// Where it was made: 1 to [`MAX_QUOTES_PER_CLAIM`] quotes.
+    pub quotes: Vec<QuoteDraft>,
+}
+
+/// Where a claim stands in review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewState {
+    /// No verdict yet.
+    Unreviewed,
+    /// At least one verdict.
+    Reviewed,
+}
+
+impl ReviewState {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Unreviewed => "unreviewed",
+            ReviewState::Reviewed => "reviewed",
+        }
+    }
+
+    /// The state a stored name stands for.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        match value {
+            "unreviewed" => Some(ReviewState::Unreviewed),
+            "reviewed" => Some(ReviewState::Reviewed),
+            _ => None,
+        }
+    }
+}
+
+/// A claim's version, bumped on every change; clients see it as the etag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimVersion(pub i64);
+
+impl ClaimVersion {
+    /// Parses an etag the service handed out.
+    pub fn parse_etag(etag: &str) -> Result<Self, String> {
+        if etag.is_empty() {
+            return Err("is required: send the etag of the claim as last read".into());
+        }
+        etag.parse::<i64>()
+            .ok()
+            .filter(|v| *v > 0)
+            .map(ClaimVersion)
+            .ok_or_else(|| format!("{etag:?} is not an etag this service handed out"))
+    }
+
+    /// The etag clients see.
+    pub fn etag(self) -> String {
+        self.0.to_string()
+    }
+}
+
+/// A change to a claim's statement or claimant, valid only against the version it was read at.
+#[derive(Debug, Clone)]
+pub struct ClaimPatch {
+    /// The claim to change.
+    pub name: ClaimName,
+    /// The version the client last read.
+    pub expected: ClaimVersion,
+    /// The new statement, if it changes.
+    pub statement: Option<String>,
+    /// The new claimant, if it changes.
+    pub claimant: Option<String>,
+}
+
+/// A stored claim with its quotes and its current verdict.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// Its resource name.
+    pub name: ClaimName,
+    /// The statement.
+    pub statement: String,
+    /// Who made it.
+    pub claimant: String,
+    /// Where it was made, in the order given.
+    pub quotes: Vec<Quote>,
+    /// Whether it has a verdict yet.
+    pub review_state: ReviewState,
+    /// The newest verdict, if any.
+    pub current_verdict: Option<Verdict>,
+    /// The current version.
+    pub version: ClaimVersion,
+    /// When it was registered.
+    pub create_time: OffsetDateTime,
+    /// When it last changed.
+    pub update_time: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_etag_round_trips_and_garbage_is_refused() {
+        assert_eq!(
+            ClaimVersion::parse_etag(&ClaimVersion(7).etag()).unwrap(),
+            ClaimVersion(7)
+        );
+        assert!(ClaimVersion::parse_etag("W/\"x\"").is_err());
+        assert!(ClaimVersion::parse_etag("0").is_err());
+        assert!(
+            ClaimVersion::parse_etag("")
+                .unwrap_err()
+                .contains("required")
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! Resource names in the style of Google's API Improvement Proposals: `articles/{id}`,
+//! `claims/{id}`, `claims/{id}/verdicts/{id}`, `apiKeys/{id}`. Ids are UUIDs.
+
+use std::fmt;
+
+use uuid::Uuid;
+
+/// Parses `{collection}/{uuid}`, naming the expected form when it does not match.
+fn parse_id(name: &str, collection: &str) -> Result<Uuid, String> {
+    if name.is_empty() {
+        return Err(format!("is required, as {collection}/{{id}}"));
+    }
+    name.strip_prefix(collection)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(|id| Uuid::try_parse(id).ok())
+        .ok_or_else(|| {
+            format!("must be a resource name {collection}/{{id}} with a UUID id, not {name:?}")
+        })
+}
+
+macro_rules! resource_name {
+    ($(#[$doc:meta])* $name:ident, $collection:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// The collection segment of the name.
+            pub const COLLECTION: &'static str = $collection;
+
+            /// Parses a resource name of this collection.
+            pub fn parse(name: &str) -> Result<Self, String> {
+                parse_id(name, $collection).map(Self)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!($collection, "/{}"), self.0)
+            }
+        }
+    };
+}
+
+resource_name!(
+    /// The name of an article, `articles/{id}`.
+    ArticleName,
+    "articles"
+);
+resource_name!(
+    /// The name of a claim, `claims/{id}`.
+    ClaimName,
+    "claims"
+);
+resource_name!(
+    /// The name of an API key, `apiKeys/{id}`.
+    ApiKeyName,
+    "apiKeys"
+);
+
+/// The name of a verdict, `claims/{claim_id}/verdicts/{verdict_id}`: verdicts live under their
+/// claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VerdictName {
+    /// The claim the verdict judges.
+    pub claim: ClaimName,
+    /// The verdict's own id.
+    pub id: Uuid,
+}
+
+impl fmt::Display for VerdictName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/verdicts/{}", self.claim, self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_round_trips_through_display_and_parse() {
+        let name = ClaimName(Uuid::now_v7());
+        assert_eq!(ClaimName::parse(&name.to_string()).unwrap(), name);
+    }
+
+    #[test]
+    fn a_name_of_another_collection_is_refused() {
+        let id = Uuid::now_v7();
+        let err = ArticleName::parse(&format!("claims/{id}")).unwrap_err();
+        assert!(err.contains("articles/{id}"), "{err}");
+        assert!(ArticleName::parse("articles/not-a-uuid").is_err());
+        assert!(ArticleName::parse("").unwrap_err().contains("required"));
+    }
+}

@@ -1,0 +1,35 @@
+//! # claim-registry
+//!
+//! A gRPC service that keeps the claims made in news articles, each anchored to the exact
+//! characters of the archived article that carry it, and the verdicts reviewers give them.
+//!
+//! # Layout
+//!
+//! A call travels down these layers and back:
+//!
+//! - [`server`]: the tonic server: our services plus health and reflection, a span per call,
+//!   graceful shutdown. [`server::run`] serves on a listener until a shutdown future completes.
+//! - [`api`]: the gRPC transport: generated protobuf types, decoding requests into domain types
+//!   (each bad field named), encoding replies, one handler per rpc.
+//! - [`registry`]: the use cases, one method each, one transaction each; authorization and
+//!   idempotent retries live here.
+//! - [`store`]: the SQL, one module per table group, rows mapped to domain types.
+//! - [`domain`]: the types everything above trades in, each built only by parsing its input:
+//!   articles, claims, quotes and their anchoring, verdicts, keys and roles, resource names, pages.
+//! - [`error`]: the one error type and its one mapping to gRPC status codes.
+//!
+//! Around them:
+//!
+//! - [`database`]: the external PostgreSQL or the embedded default, and migrations.
+//! - [`cli`]: the `claim-registry` command line (`serve`, `migrate`, `keys`).
+//! - [`telemetry`]: logging.
+
+pub mod api;
+pub mod cli;
+pub mod database;
+pub mod domain;
+pub mod error;
+pub mod registry;
+pub mod server;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,347 @@
+//! The registry's use cases: each public method is one thing a caller can do, in one
+//! transaction, on domain types. The gRPC layer translates to and from it; the CLI's `keys`
+//! command uses it directly.
+
+use std::collections::HashSet;
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{
+    ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleName, Claim, ClaimName, ClaimPatch,
+    NewApiKey, NewArticle, NewClaim, NewVerdict, Role, Verdict, VerdictName,
+};
+use crate::error::{Error, FieldViolation};
+use crate::store::articles::ArticleFilter;
+use crate::store::claims::{ClaimFilter, UpdateOutcome};
+use crate::store::idempotency::{Earlier, IdempotencyKey};
+use crate::store::{self, Page, api_keys, articles, claims, idempotency, verdicts};
+
+/// The display name of the admin key a new registry creates for itself.
+pub const BOOTSTRAP_ADMIN_NAME: &str = "bootstrap-admin";
+
+/// The registry: a handle on the database that every use case goes through. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pool: PgPool,
+}
+
+impl Registry {
+    /// A registry on a pool whose database is migrated.
+    pub fn new(pool: PgPool) -> Self {
+        Registry { pool }
+    }
+
+    /// The pool, for health checks.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The key behind an `authorization` header value, if it is active and its role is at least
+    /// `needed`.
+    pub async fn authorize(
+        &self,
+        authorization: Option<&str>,
+        needed: Role,
+    ) -> Result<ApiKey, Error> {
+        let header = authorization.ok_or(Error::Unauthenticated(
+            "missing credentials: send the metadata `authorization: Bearer <api key>`",
+        ))?;
+        let secret = header
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret.trim())
+            .filter(|secret| !secret.is_empty())
+            .ok_or(Error::Unauthenticated(
+                "malformed credentials: the authorization metadata must be `Bearer <api key>`",
+            ))?;
+        let mut conn = self.pool.acquire().await?;
+        let key = api_keys::find_active(&mut conn, &ApiKeySecret::hash_of(secret))
+            .await?
+            .ok_or(Error::Unauthenticated("the API key is unknown or revoked"))?;
+        if key.role < needed {
+            return Err(Error::PermissionDenied {
+                needed,
+                held: key.role,
+            });
+        }
+        Ok(key)
+    }
+
+    /// Registers an article, or returns the stored one with the same canonical URL and body.
+    pub async fn create_article(
+        &self,
+        article: NewArticle,
+        request: Option<IdempotencyKey>,
+    ) -> Result<(Article, bool), Error> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(name) = earlier(&mut tx, request.as_ref()).await? {
+            let name = ArticleName::parse(&name).map_err(anyhow::Error::msg)?;
+            return Ok((self.get_article(name, true).await?, false));
+        }
+        let (stored, created) = articles::insert(&mut tx, &article).await?;
+        remember(&mut tx, request.as_ref(), &stored.name.to_string()).await?;
+        tx.commit().await?;
+        Ok((stored, created))
+    }
+
+    /// One article.
+    pub async fn get_article(&self, name: ArticleName, with_body: bool) -> Result<Article, Error> {
+        let mut conn = self.pool.acquire().await?;
+        articles::get(&mut conn, name, with_body)
+            .await?
+            .ok_or_else(|| Error::not_found(name.to_string()))
+    }
+
+    /// A page of articles, newest first.
+    pub async fn list_articles(
+        &self,
+        filter: &ArticleFilter,
+        after: Option<Uuid>,
+        limit: i64,
+        with_body: bool,
+    ) -> Result<Page<Article>, Error> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(articles::list(&mut conn, filter, after, limit, with_body).await?)
+    }
+
+    /// Registers a claim after anchoring each of its quotes in its article's body. Quotes that
+    /// do not match are refused all together, each naming its field.
+    pub async fn create_claim(
+        &self,
+        claim: NewClaim,
+        request: Option<IdempotencyKey>,
+    ) -> Result<Claim, Error> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(name) = earlier(&mut tx, request.as_ref()).await? {
+            let name = ClaimName::parse(&name).map_err(anyhow::Error::msg)?;
+            return fetch_claim(&mut tx, name).await;
+        }
+        let ids: Vec<Uuid> = claim
+            .quotes
+            .iter()
+            .map(|q| q.article.0)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let bodies = articles::bodies(&mut tx, &ids).await?;
+        let mut quotes = Vec::with_capacity(claim.quotes.len());
+        let mut violations = Vec::new();
+        for (i, draft) in claim.quotes.into_iter().enumerate() {
+            let Some(body) = bodies.get(&draft.article.0) else {
+                return Err(Error::not_found(format!(
+                    "{} (claim.quotes[{i}].article)",
+                    draft.article
+                )));
+            };
+            match draft.anchor(body) {
+                Ok(quote) => quotes.push(quote),
+                Err(rejection) => violations.push(FieldViolation {
+                    field: format!("claim.quotes[{i}].{}", rejection.field),
+                    description: rejection.description,
+                }),
+            }
+        }
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations));
+        }
+        let name = claims::insert(&mut tx, &claim.statement, &claim.claimant, &quotes).await?;
+        remember(&mut tx, request.as_ref(), &name.to_string()).await?;
+        let stored = fetch_claim(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// One claim with its quotes and current verdict.
+    pub async fn get_claim(&self, name: ClaimName) -> Result<Claim, Error> {
+        let mut conn = self.pool.acquire().await?;
+        fetch_claim(&mut conn, name).await
+    }
+
+    /// A page of claims, newest first.
+    pub async fn list_claims(
+        &self,
+        filter: &ClaimFilter,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Page<Claim>, Error> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(claims::list(&mut conn, filter, after, limit).await?)
+    }
+
+    /// Changes a claim if the client's etag is still current.
+    pub async fn update_claim(&self, patch: ClaimPatch) -> Result<Claim, Error> {
+        let mut tx = self.pool.begin().await?;
+        match claims::update(&mut tx, &patch).await? {
+            UpdateOutcome::Updated => {}
+            UpdateOutcome::Missing => return Err(Error::not_found(patch.name.to_string())),
+            UpdateOutcome::Stale => {
+                return Err(Error::Aborted(format!(
+                    "{} changed since etag {} was read; read it again and reapply the change",
+                    patch.name,
+                    patch.expected.etag()
+                )));
+            }
+        }
+        let claim = fetch_claim(&mut tx, patch.name).await?;
+        tx.commit().await?;
+        Ok(claim)
+    }
+
+    /// Attaches a verdict given by `reviewer`, which becomes the claim's current verdict.
+    pub async fn create_verdict(
+        &self,
+        claim: ClaimName,
+        verdict: NewVerdict,
+        reviewer: &ApiKey,
+        request: Option<IdempotencyKey>,
+    ) -> Result<Verdict, Error> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(name) = earlier(&mut tx, request.as_ref()).await? {
+            let id = name
+                .rsplit_once('/')
+                .and_then(|(_, id)| Uuid::try_parse(id).ok())
+                .ok_or_else(|| anyhow::anyhow!("stored verdict name {name:?} is malformed"))?;
+            return fetch_verdict(&mut tx, VerdictName { claim, id }).await;
+        }
+        if !claims::lock(&mut tx, claim).await? {
+            return Err(Error::not_found(claim.to_string()));
+        }
+        let id = verdicts::insert(
+            &mut tx,
+            claim,
+            &verdict,
+            &reviewer.display_name,
+            reviewer.name.0,
+        )
+        .await?;
+        claims::set_current_verdict(&mut tx, claim, id, verdict.rating).await?;
+        let name = VerdictName { claim, id };
+        remember(&mut tx, request.as_ref(), &name.to_string()).await?;
+        let stored = fetch_verdict(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// A page of a claim's verdicts, newest first.
+    pub async fn list_verdicts(
+        &self,
+        claim: ClaimName,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Page<Verdict>, Error> {
+        let mut conn = self.pool.acquire().await?;
+        if claims::get(&mut conn, claim).await?.is_none() {
+            return Err(Error::not_found(claim.to_string()));
+        }
+        Ok(verdicts::list(&mut conn, claim, after, limit).await?)
+    }
+
+    /// Creates a key and returns it with its secret, which is never stored.
+    pub async fn create_api_key(&self, key: NewApiKey) -> Result<(ApiKey, ApiKeySecret), Error> {
+        let secret = ApiKeySecret::generate();
+        let mut conn = self.pool.acquire().await?;
+        match api_keys::insert(&mut conn, &key, &secret).await {
+            Ok(stored) => Ok((stored, secret)),
+            Err(e) if store::is_unique_violation(&e, api_keys::ACTIVE_DISPLAY_NAME_KEY) => {
+                Err(Error::AlreadyExists(format!(
+                    "an active API key named {:?} exists already",
+                    key.display_name
+                )))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A page of keys, newest first.
+    pub async fn list_api_keys(
+        &self,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Page<ApiKey>, Error> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(api_keys::list(&mut conn, after, limit).await?)
+    }
+
+    /// Revokes a key.
+    pub async fn revoke_api_key(&self, name: ApiKeyName) -> Result<ApiKey, Error> {
+        let mut conn = self.pool.acquire().await?;
+        api_keys::revoke(&mut conn, name)
+            .await?
+            .ok_or_else(|| Error::not_found(name.to_string()))
+    }
+
+    /// The active key with a display name.
+    pub async fn find_api_key(&self, display_name: &str) -> Result<ApiKey, Error> {
+        let mut conn = self.pool.acquire().await?;
+        api_keys::find_active_by_display_name(&mut conn, display_name)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("active API key {display_name:?}")))
+    }
+
+    /// Creates the first admin key of a registry that has no active key, and returns its secret;
+    /// `None` when keys exist. Replicas starting together create one key between them.
+    pub async fn bootstrap_admin_key(&self) -> Result<Option<ApiKeySecret>, Error> {
+        let mut conn = self.pool.acquire().await?;
+        if api_keys::any_active(&mut conn).await? {
+            return Ok(None);
+        }
+        let key = NewApiKey {
+            display_name: BOOTSTRAP_ADMIN_NAME.into(),
+            role: Role::Admin,
+        };
+        match self.create_api_key(key).await {
+            Ok((_, secret)) => Ok(Some(secret)),
+            Err(Error::AlreadyExists(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+async fn fetch_claim(conn: &mut PgConnection, name: ClaimName) -> Result<Claim, Error> {
+    claims::get(conn, name)
+        .await?
+        .ok_or_else(|| Error::not_found(name.to_string()))
+}
+
+async fn fetch_verdict(conn: &mut PgConnection, name: VerdictName) -> Result<Verdict, Error> {
+    verdicts::by_ids(conn, &[name.id])
+        .await?
+        .remove(&name.id)
+        .filter(|v| v.name.claim == name.claim)
+        .ok_or_else(|| Error::not_found(name.to_string()))
+}
+
+/// The resource an earlier request with the same id made, if there was one.
+async fn earlier(
+    conn: &mut PgConnection,
+    request: Option<&IdempotencyKey>,
+) -> Result<Option<String>, Error> {
+    let Some(key) = request else { return Ok(None) };
+    match idempotency::find(conn, key).await? {
+        Earlier::None => Ok(None),
+        Earlier::Made(name) => Ok(Some(name)),
+        Earlier::Conflict => Err(Error::AlreadyExists(format!(
+            "request_id {} was already used for a different request",
+            key.request_id
+        ))),
+    }
+}
+
+/// Records what a request with an id made, in its transaction.
+async fn remember(
+    conn: &mut PgConnection,
+    request: Option<&IdempotencyKey>,
+    name: &str,
+) -> Result<(), Error> {
+    let Some(key) = request else { return Ok(()) };
+    match idempotency::record(conn, key, name).await {
+        Err(e) if store::is_unique_violation(&e, idempotency::PRIMARY_KEY) => {
+            Err(Error::Aborted(format!(
+                "another request with request_id {} was being processed at the same time; retry to get its result",
+                key.request_id
+            )))
+        }
+        other => Ok(other?),
+    }
+}

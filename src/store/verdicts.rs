@@ -1,0 +1,134 @@
+//! The `verdicts` and `evidence_sources` tables.
+
+use std::collections::HashMap;
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::Page;
+use crate::domain::{ClaimName, EvidenceSource, NewVerdict, Rating, Verdict, VerdictName};
+
+#[derive(sqlx::FromRow)]
+struct VerdictRow {
+    id: Uuid,
+    claim_id: Uuid,
+    rating: String,
+    textual_rating: String,
+    explanation: String,
+    reviewer: String,
+    create_time: OffsetDateTime,
+}
+
+const VERDICT_COLUMNS: &str =
+    "id, claim_id, rating, textual_rating, explanation, reviewer, create_time";
+
+/// Stores a verdict and its evidence, given by the key `reviewer_key` named `reviewer`.
+pub async fn insert(
+    conn: &mut PgConnection,
+    claim: ClaimName,
+    verdict: &NewVerdict,
+    reviewer: &str,
+    reviewer_key: Uuid,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "insert into verdicts (id, claim_id, rating, textual_rating, explanation, reviewer, reviewer_key_id) \
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(claim.0)
+    .bind(verdict.rating.as_str())
+    .bind(&verdict.textual_rating)
+    .bind(&verdict.explanation)
+    .bind(reviewer)
+    .bind(reviewer_key)
+    .execute(&mut *conn)
+    .await?;
+    for (position, source) in verdict.evidence.iter().enumerate() {
+        sqlx::query("insert into evidence_sources (verdict_id, position, url, title) values ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(i32::try_from(position).expect("at most 50 evidence sources"))
+            .bind(&source.url)
+            .bind(&source.title)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Completes verdict rows with their evidence, in one query.
+async fn assemble(conn: &mut PgConnection, rows: Vec<VerdictRow>) -> sqlx::Result<Vec<Verdict>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let sources: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "select verdict_id, url, title from evidence_sources where verdict_id = any($1) \
+         order by verdict_id, position",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await?;
+    let mut evidence: HashMap<Uuid, Vec<EvidenceSource>> = HashMap::new();
+    for (verdict, url, title) in sources {
+        evidence
+            .entry(verdict)
+            .or_default()
+            .push(EvidenceSource { url, title });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Verdict {
+            name: VerdictName {
+                claim: ClaimName(row.claim_id),
+                id: row.id,
+            },
+            // the table's check allows only the seven ratings
+            rating: Rating::from_stored(&row.rating).unwrap_or(Rating::Unverifiable),
+            textual_rating: row.textual_rating,
+            explanation: row.explanation,
+            evidence: evidence.remove(&row.id).unwrap_or_default(),
+            reviewer: row.reviewer,
+            create_time: row.create_time,
+        })
+        .collect())
+}
+
+/// The verdicts with the given ids, by id.
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, Verdict>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<VerdictRow> = sqlx::query_as(&format!(
+        "select {VERDICT_COLUMNS} from verdicts where id = any($1)"
+    ))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(assemble(conn, rows)
+        .await?
+        .into_iter()
+        .map(|v| (v.name.id, v))
+        .collect())
+}
+
+/// A page of a claim's verdicts, newest first, after the given id.
+pub async fn list(
+    conn: &mut PgConnection,
+    claim: ClaimName,
+    after: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Page<Verdict>> {
+    let rows: Vec<VerdictRow> = sqlx::query_as(&format!(
+        "select {VERDICT_COLUMNS} from verdicts \
+         where claim_id = $1 and ($2::uuid is null or id < $2) \
+         order by id desc limit $3"
+    ))
+    .bind(claim.0)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    let verdicts = assemble(conn, rows).await?;
+    Ok(Page::from_overfetch(verdicts, limit, |v: &Verdict| {
+        v.name.id
+    }))
+}
