@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use super::names::ApiKeyName;
 
 /// What a caller may do. Roles are ordered: each includes every role before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
     /// Reads everything.
     Reader,

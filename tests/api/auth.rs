@@ -1,0 +1,225 @@
+use claim_registry::api::proto::{
+    ApiKey, CreateApiKeyRequest, CreateArticleRequest, CreateVerdictRequest, GetClaimRequest,
+    ListApiKeysRequest, ListArticlesRequest, RevokeApiKeyRequest, Verdict,
+};
+use claim_registry::domain::Role;
+use tonic::{Code, Request};
+
+use crate::helpers::{SAMPLE, TestApp, article, spawn_app, with_key};
+
+const ROLES: [Role; 4] = [Role::Reader, Role::Submitter, Role::Reviewer, Role::Admin];
+
+/// Calls one rpc of each least role with the key of `role`, returning each call's code.
+async fn codes_for(app: &TestApp, role: Role, claim: &str) -> [Code; 4] {
+    let secret = app.secret(role);
+    let code = |r: Result<(), tonic::Status>| r.err().map_or(Code::Ok, |s| s.code());
+    let read = app
+        .articles
+        .clone()
+        .list_articles(with_key(secret, ListArticlesRequest::default()))
+        .await
+        .map(drop);
+    let submit = app
+        .articles
+        .clone()
+        .create_article(with_key(
+            secret,
+            CreateArticleRequest {
+                article: Some(article(&format!("https://n.example/{role}"), SAMPLE)),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .map(drop);
+    let verdict = Verdict {
+        rating: 1,
+        explanation: "checked".into(),
+        ..Default::default()
+    };
+    let review = app
+        .claims
+        .clone()
+        .create_verdict(with_key(
+            secret,
+            CreateVerdictRequest {
+                parent: claim.into(),
+                verdict: Some(verdict),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .map(drop);
+    let admin = app
+        .keys
+        .clone()
+        .list_api_keys(with_key(secret, ListApiKeysRequest::default()))
+        .await
+        .map(drop);
+    [code(read), code(submit), code(review), code(admin)]
+}
+
+#[tokio::test]
+async fn each_role_may_do_what_its_rank_allows_and_is_denied_the_rest() {
+    let app = spawn_app().await;
+    let a = app.create_article("https://news.example/a", SAMPLE).await;
+    let claim = app
+        .create_claim("s", vec![crate::helpers::quote(&a, "stop the bloodshed")])
+        .await;
+    for (rank, role) in ROLES.into_iter().enumerate() {
+        let codes = codes_for(&app, role, &claim.name).await;
+        for (needed, code) in codes.into_iter().enumerate() {
+            let expected = if needed <= rank {
+                Code::Ok
+            } else {
+                Code::PermissionDenied
+            };
+            assert_eq!(
+                code, expected,
+                "role {role} calling an rpc of rank {needed}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn calls_without_a_valid_key_are_unauthenticated() {
+    let app = spawn_app().await;
+    let get = || GetClaimRequest {
+        name: format!("claims/{}", uuid::Uuid::now_v7()),
+    };
+    let status = app
+        .claims
+        .clone()
+        .get_claim(Request::new(get()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(status.message().contains("Bearer"));
+    let status = app
+        .claims
+        .clone()
+        .get_claim(with_key("crk_not-a-key", get()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let mut basic = Request::new(get());
+    basic
+        .metadata_mut()
+        .insert("authorization", "Basic dXNlcjpwYXNz".parse().unwrap());
+    assert_eq!(
+        app.claims
+            .clone()
+            .get_claim(basic)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_key_that_works_until_it_is_revoked() {
+    let app = spawn_app().await;
+    let created = app
+        .keys
+        .clone()
+        .create_api_key(app.as_role(
+            Role::Admin,
+            CreateApiKeyRequest {
+                api_key: Some(ApiKey {
+                    display_name: "alice".into(),
+                    role: 3,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let secret = created.secret;
+    assert!(secret.starts_with("crk_"));
+    let stored: Vec<u8> =
+        sqlx::query_scalar("select secret_sha256 from api_keys where display_name = 'alice'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_ne!(stored, secret.as_bytes(), "only a hash is stored");
+    let all_columns: String = sqlx::query_scalar(
+        "select row_to_json(k)::text from api_keys k where display_name = 'alice'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        !all_columns.contains(&secret[4..]),
+        "the secret appears in no column"
+    );
+
+    app.articles
+        .clone()
+        .list_articles(with_key(&secret, ListArticlesRequest::default()))
+        .await
+        .unwrap();
+    let name = created.api_key.unwrap().name;
+    let revoked = app
+        .keys
+        .clone()
+        .revoke_api_key(app.as_role(Role::Admin, RevokeApiKeyRequest { name }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(revoked.api_key.unwrap().revoke_time.is_some());
+    let status = app
+        .articles
+        .clone()
+        .list_articles(with_key(&secret, ListArticlesRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn a_second_active_key_with_the_same_name_already_exists() {
+    let app = spawn_app().await;
+    let request = || CreateApiKeyRequest {
+        api_key: Some(ApiKey {
+            display_name: "test-reader".into(),
+            role: 1,
+            ..Default::default()
+        }),
+    };
+    let status = app
+        .keys
+        .clone()
+        .create_api_key(app.as_role(Role::Admin, request()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists);
+}
+
+#[tokio::test]
+async fn health_and_reflection_answer_without_credentials() {
+    let app = spawn_app().await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    // the health task checks the database right after start
+    let mut status = 0;
+    for _ in 0..50 {
+        let request = tonic_health::pb::HealthCheckRequest {
+            service: "factcheck.v1.ClaimService".into(),
+        };
+        status = health.check(request).await.unwrap().into_inner().status;
+        if status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+}

@@ -1,0 +1,270 @@
+//! `spawn_app` and typed helpers shared by the tests.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use claim_registry::api::proto::api_key_service_client::ApiKeyServiceClient;
+use claim_registry::api::proto::article_service_client::ArticleServiceClient;
+use claim_registry::api::proto::claim_service_client::ClaimServiceClient;
+use claim_registry::api::proto::{
+    self, Article, Claim, CreateArticleRequest, CreateClaimRequest, Quote,
+};
+use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
+use claim_registry::domain::{NewApiKey, Role};
+use claim_registry::registry::Registry;
+use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use uuid::Uuid;
+
+/// An excerpt of the sample article in `shared/samples/articles/` (curly quotes, a nested
+/// unbalanced quote, one speaker under three names), kept here because the tests must not
+/// depend on files outside the repository.
+pub const SAMPLE: &str = include_str!("../data/sample-excerpt.txt");
+
+/// Connection options for the PostgreSQL server the tests use, started once per test binary.
+fn shared_server() -> PgConnectOptions {
+    static SERVER: OnceLock<PgConnectOptions> = OnceLock::new();
+    SERVER
+        .get_or_init(|| match std::env::var("DATABASE_URL") {
+            Ok(url) => url.parse().expect("DATABASE_URL is a PostgreSQL URL"),
+            Err(_) => {
+                let dir = std::env::temp_dir().join("claim-registry-tests");
+                let _ = std::fs::remove_dir_all(&dir);
+                let (options, server) = OwnedServer::start(dir);
+                // the server lives as long as the test process
+                std::mem::forget(server);
+                options
+            }
+        })
+        .clone()
+}
+
+/// An embedded server started and stopped on a thread of its own, which outlives every test
+/// runtime (the server follows its starting thread, see `EmbeddedPostgres`).
+pub struct OwnedServer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OwnedServer {
+    /// Starts an embedded server in `dir`; returns options for its `postgres` database.
+    pub fn start(dir: PathBuf) -> (PgConnectOptions, OwnedServer) {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            std::fs::create_dir_all(&dir).unwrap();
+            let server = EmbeddedPostgres::start(&dir).expect("the embedded PostgreSQL starts");
+            ready_tx.send(server.connect_options("postgres")).unwrap();
+            let _ = stop_rx.recv();
+            drop(server);
+        });
+        let options = ready_rx
+            .recv()
+            .expect("the embedded PostgreSQL thread reports ready");
+        (
+            options,
+            OwnedServer {
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            },
+        )
+    }
+
+    /// Stops the server and waits until it has stopped.
+    pub fn stop(mut self) {
+        drop(self.stop.take());
+        self.thread.take().unwrap().join().unwrap();
+    }
+}
+
+/// A running server on a fresh database, with a key of each role.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    pub articles: ArticleServiceClient<Channel>,
+    pub claims: ClaimServiceClient<Channel>,
+    pub keys: ApiKeyServiceClient<Channel>,
+    secrets: HashMap<Role, String>,
+    _shutdown: oneshot::Sender<()>,
+}
+
+/// A server on a fresh database of the shared test server.
+pub async fn spawn_app() -> TestApp {
+    let options = shared_server().database(&format!("test_{}", Uuid::new_v4().simple()));
+    spawn_app_on(options).await
+}
+
+/// A server on the database `options` names, created and migrated first.
+pub async fn spawn_app_on(options: PgConnectOptions) -> TestApp {
+    create_database_if_missing(&options)
+        .await
+        .expect("the test database is created");
+    let pool = database::pool(options, 5);
+    claim_registry::store::MIGRATOR
+        .run(&pool)
+        .await
+        .expect("migrations apply");
+    let registry = Registry::new(pool.clone());
+    let mut secrets = HashMap::new();
+    for role in [Role::Reader, Role::Submitter, Role::Reviewer, Role::Admin] {
+        let key = NewApiKey {
+            display_name: format!("test-{role}"),
+            role,
+        };
+        let (_, secret) = registry
+            .create_api_key(key)
+            .await
+            .expect("a key is created");
+        secrets.insert(role, secret.expose().to_owned());
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(claim_registry::server::run(listener, registry, async {
+        let _ = stopped.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    TestApp {
+        addr,
+        pool,
+        articles: ArticleServiceClient::new(channel.clone()),
+        claims: ClaimServiceClient::new(channel.clone()),
+        keys: ApiKeyServiceClient::new(channel),
+        secrets,
+        _shutdown: shutdown,
+    }
+}
+
+impl TestApp {
+    /// The secret of the test key with this role.
+    pub fn secret(&self, role: Role) -> &str {
+        &self.secrets[&role]
+    }
+
+    /// A request carrying the key of `role`.
+    pub fn as_role<T>(&self, role: Role, message: T) -> Request<T> {
+        with_key(self.secret(role), message)
+    }
+
+    /// Registers an article with this body as a submitter.
+    pub async fn create_article(&self, url: &str, body: &str) -> Article {
+        let request = CreateArticleRequest {
+            article: Some(article(url, body)),
+            request_id: String::new(),
+        };
+        self.articles
+            .clone()
+            .create_article(self.as_role(Role::Submitter, request))
+            .await
+            .expect("the article is registered")
+            .into_inner()
+            .article
+            .unwrap()
+    }
+
+    /// Registers a claim with these quotes as a submitter.
+    pub async fn try_create_claim(
+        &self,
+        statement: &str,
+        quotes: Vec<Quote>,
+    ) -> Result<Claim, Status> {
+        let claim = Claim {
+            statement: statement.into(),
+            claimant: "Vladimir Putin".into(),
+            quotes,
+            ..Default::default()
+        };
+        let request = CreateClaimRequest {
+            claim: Some(claim),
+            request_id: String::new(),
+        };
+        let response = self
+            .claims
+            .clone()
+            .create_claim(self.as_role(Role::Submitter, request))
+            .await?;
+        Ok(response.into_inner().claim.unwrap())
+    }
+
+    /// Registers a claim with these quotes, which must succeed.
+    pub async fn create_claim(&self, statement: &str, quotes: Vec<Quote>) -> Claim {
+        self.try_create_claim(statement, quotes)
+            .await
+            .expect("the claim is registered")
+    }
+
+    /// How many rows a table holds.
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("select count(*) from {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// A request with `authorization: Bearer <secret>`.
+pub fn with_key<T>(secret: &str, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {secret}").parse().unwrap());
+    request
+}
+
+/// A complete article with this URL and body.
+pub fn article(url: &str, body: &str) -> Article {
+    Article {
+        url: url.into(),
+        title: "Putin: Moscow ready to mediate".into(),
+        publisher: "Sample Wire".into(),
+        authors: vec!["A. Reporter".into()],
+        language_code: "en".into(),
+        publish_time: Some(prost_types::Timestamp {
+            seconds: 1_700_000_000,
+            nanos: 0,
+        }),
+        body: body.into(),
+        ..Default::default()
+    }
+}
+
+/// A direct quote of `text` in `article`, spoken by "Putin", located by the server.
+pub fn quote(article: &Article, text: &str) -> Quote {
+    Quote {
+        article: article.name.clone(),
+        text: text.into(),
+        speaker: "Putin".into(),
+        cue: "said".into(),
+        kind: proto::QuoteKind::Direct.into(),
+        ..Default::default()
+    }
+}
+
+/// The code-point offset of the first occurrence of `needle` in `haystack`.
+pub fn offset_of(haystack: &str, needle: &str) -> u32 {
+    let byte = haystack.find(needle).expect("the needle occurs");
+    haystack[..byte].chars().count() as u32
+}
+
+/// Asserts the status has this code and names this field among its bad-request violations.
+pub fn assert_bad_field(status: &Status, field: &str) {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let violations = status
+        .get_details_bad_request()
+        .expect("a BadRequest detail")
+        .field_violations;
+    assert!(
+        violations.iter().any(|v| v.field == field),
+        "expected a violation of {field}, got {violations:?}"
+    );
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real server on 127.0.0.1:0 against a real PostgreSQL, through the
+//! generated gRPC clients. Each test gets a fresh database. The server is the one `DATABASE_URL`
+//! names, or else an embedded PostgreSQL that this test binary starts once in a fresh directory.
+
+mod articles;
+mod auth;
+mod claims;
+mod database;
+mod helpers;
+mod pagination;
+mod verdicts;
