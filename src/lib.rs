@@ -22,7 +22,7 @@
 //!
 //! - [`database`]: the external PostgreSQL or the embedded default, and migrations.
 //! - [`cli`]: the `claim-registry` command line (`serve`, `migrate`, `keys`).
-//! - [`telemetry`]: logging.
+//! - [`telemetry`]: logging to standard error.
 
 pub mod api;
 pub mod cli;

@@ -41,15 +41,17 @@ pub async fn run(
     let (reporter, health) = tonic_health::server::health_reporter();
     let health_task = tokio::spawn(watch_database(reporter, registry.clone()));
 
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(api::proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    // our API, health, and google.rpc's error details, so that grpcurl can decode the
+    // BadRequest field violations of an INVALID_ARGUMENT
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(api::proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
     // grpcurl 1.8 speaks only the older v1alpha protocol
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(api::proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
 
     let trace = TraceLayer::new_for_grpc()
         .make_span_with(

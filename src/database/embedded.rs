@@ -251,7 +251,7 @@ fn find_server_binaries() -> anyhow::Result<PathBuf> {
                 Some((version, entry.path().join("bin")))
             })
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
         candidates.extend(versions.into_iter().map(|(_, bin)| bin));
     }
     candidates.push(PathBuf::from("/usr/local/pgsql/bin"));

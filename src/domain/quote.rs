@@ -33,13 +33,11 @@ impl Span {
 
     /// How many code points lie between two spans; 0 when they touch or overlap.
     fn gap(&self, other: &Span) -> usize {
-        if self.end <= other.start {
-            other.start - self.end
-        } else if other.end <= self.start {
-            self.start - other.end
-        } else {
-            0
-        }
+        // one of the two differences is zero after saturation: whichever span comes first
+        other
+            .start
+            .saturating_sub(self.end)
+            .max(self.start.saturating_sub(other.end))
     }
 
     fn overlaps(&self, other: &Span) -> bool {

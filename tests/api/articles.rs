@@ -6,6 +6,9 @@ use tonic::Code;
 
 use crate::helpers::{SAMPLE, article, assert_bad_field, spawn_app};
 
+/// A change that makes an article invalid.
+type Spoil = fn(&mut claim_registry::api::proto::Article);
+
 const URL: &str = "https://news.example/putin-cis?utm_source=feed#top";
 
 #[tokio::test]
@@ -124,22 +127,19 @@ async fn a_request_id_reused_for_a_different_request_is_refused() {
 #[tokio::test]
 async fn each_malformed_article_field_is_named_in_the_error() {
     let app = spawn_app().await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut claim_registry::api::proto::Article)>)> = vec![
-        (
-            "article.url",
-            Box::new(|a| a.url = "ftp://example.com/x".into()),
-        ),
-        ("article.title", Box::new(|a| a.title = "  ".into())),
-        ("article.publisher", Box::new(|a| a.publisher.clear())),
+    let cases: [(&str, Spoil); 7] = [
+        ("article.url", (|a| a.url = "ftp://example.com/x".into())),
+        ("article.title", (|a| a.title = "  ".into())),
+        ("article.publisher", (|a| a.publisher.clear())),
         (
             "article.language_code",
-            Box::new(|a| a.language_code = "not a tag".into()),
+            (|a| a.language_code = "not a tag".into()),
         ),
-        ("article.body", Box::new(|a| a.body = "\n".into())),
-        ("article.body", Box::new(|a| a.body = "nul\0byte".into())),
+        ("article.body", (|a| a.body = "\n".into())),
+        ("article.body", (|a| a.body = "nul\0byte".into())),
         (
             "article.publish_time",
-            Box::new(|a| a.publish_time.as_mut().unwrap().nanos = -1),
+            (|a| a.publish_time.as_mut().unwrap().nanos = -1),
         ),
     ];
     for (field, spoil) in cases {
