@@ -124,7 +124,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error:#}");
+            // one plain line that says what is wrong and, where it can, what to do
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
