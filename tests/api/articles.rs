@@ -265,3 +265,26 @@ async fn listing_articles_leaves_bodies_out_unless_the_full_view_is_asked_for() 
     assert_eq!(full.articles.len(), 1);
     assert_eq!(full.articles[0].body, SAMPLE);
 }
+
+#[tokio::test]
+async fn a_request_over_the_message_size_limit_is_refused_before_it_is_read() {
+    let app = spawn_app().await;
+    let body = "x".repeat(claim_registry::server::MAX_MESSAGE_BYTES + 1);
+    let request = CreateArticleRequest {
+        article: Some(article(URL, &body)),
+        request_id: String::new(),
+    };
+    let status = app
+        .articles
+        .clone()
+        .create_article(app.as_role(Role::Submitter, request))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert!(
+        status.message().contains("message length too large"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(app.count("articles").await, 0);
+}

@@ -223,3 +223,81 @@ async fn health_and_reflection_answer_without_credentials() {
         tonic_health::pb::health_check_response::ServingStatus::Serving as i32
     );
 }
+
+#[tokio::test]
+async fn key_management_names_bad_roles_and_unknown_keys() {
+    let app = spawn_app().await;
+    let no_role = CreateApiKeyRequest {
+        api_key: Some(ApiKey {
+            display_name: "bob".into(),
+            role: 0,
+            ..Default::default()
+        }),
+    };
+    let status = app
+        .keys
+        .clone()
+        .create_api_key(app.as_role(Role::Admin, no_role))
+        .await
+        .unwrap_err();
+    crate::helpers::assert_bad_field(&status, "api_key.role");
+    let spaces = CreateApiKeyRequest {
+        api_key: Some(ApiKey {
+            display_name: "bob smith".into(),
+            role: 1,
+            ..Default::default()
+        }),
+    };
+    let status = app
+        .keys
+        .clone()
+        .create_api_key(app.as_role(Role::Admin, spaces))
+        .await
+        .unwrap_err();
+    crate::helpers::assert_bad_field(&status, "api_key.display_name");
+    let unknown = RevokeApiKeyRequest {
+        name: format!("apiKeys/{}", uuid::Uuid::now_v7()),
+    };
+    let status = app
+        .keys
+        .clone()
+        .revoke_api_key(app.as_role(Role::Admin, unknown))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    let listed = app
+        .keys
+        .clone()
+        .list_api_keys(app.as_role(
+            Role::Admin,
+            ListApiKeysRequest {
+                page_size: 3,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.api_keys.len(), 3);
+    assert!(
+        listed
+            .api_keys
+            .iter()
+            .all(|k| k.secret_prefix.starts_with("crk_"))
+    );
+    let rest = app
+        .keys
+        .clone()
+        .list_api_keys(app.as_role(
+            Role::Admin,
+            ListApiKeysRequest {
+                page_size: 3,
+                page_token: listed.next_page_token,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rest.api_keys.len(), 1, "four test keys in all");
+    assert!(rest.next_page_token.is_empty());
+}

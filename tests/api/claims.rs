@@ -354,33 +354,56 @@ async fn claims_are_listed_by_article_and_by_claimant() {
     q.speaker = "the minister".into();
     app.create_claim("two", vec![q]).await;
     let by_article = app
-        .claims
-        .clone()
-        .list_claims(app.as_role(
-            Role::Reader,
-            ListClaimsRequest {
-                article: b.name.clone(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(by_article.claims.len(), 1);
-    assert_eq!(by_article.claims[0].statement, "two");
+        .list_claims(ListClaimsRequest {
+            article: b.name.clone(),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(by_article.len(), 1);
+    assert_eq!(by_article[0].statement, "two");
     let by_claimant = app
+        .list_claims(ListClaimsRequest {
+            claimant: "Vladimir Putin".into(),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(by_claimant.len(), 2);
+    assert_eq!(by_claimant[0].statement, "two", "newest first");
+}
+
+#[tokio::test]
+async fn getting_an_unknown_claim_or_its_verdicts_is_not_found() {
+    let app = spawn_app().await;
+    let name = format!("claims/{}", uuid::Uuid::now_v7());
+    let get = GetClaimRequest { name: name.clone() };
+    let status = app
         .claims
         .clone()
-        .list_claims(app.as_role(
-            Role::Reader,
-            ListClaimsRequest {
-                claimant: "Vladimir Putin".into(),
-                ..Default::default()
-            },
-        ))
+        .get_claim(app.as_role(Role::Reader, get))
         .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(by_claimant.claims.len(), 2);
-    assert_eq!(by_claimant.claims[0].statement, "two", "newest first");
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    assert!(status.message().contains(&name));
+    let list = claim_registry::api::proto::ListVerdictsRequest {
+        parent: name,
+        ..Default::default()
+    };
+    let status = app
+        .claims
+        .clone()
+        .list_verdicts(app.as_role(Role::Reader, list))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    let bad = GetClaimRequest {
+        name: "claims/42".into(),
+    };
+    assert_bad_field(
+        &app.claims
+            .clone()
+            .get_claim(app.as_role(Role::Reader, bad))
+            .await
+            .unwrap_err(),
+        "name",
+    );
 }

@@ -9,7 +9,7 @@ use claim_registry::api::proto::api_key_service_client::ApiKeyServiceClient;
 use claim_registry::api::proto::article_service_client::ArticleServiceClient;
 use claim_registry::api::proto::claim_service_client::ClaimServiceClient;
 use claim_registry::api::proto::{
-    self, Article, Claim, CreateArticleRequest, CreateClaimRequest, Quote,
+    self, Article, Claim, CreateArticleRequest, CreateClaimRequest, ListClaimsRequest, Quote,
 };
 use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
 use claim_registry::domain::{NewApiKey, Role};
@@ -200,6 +200,16 @@ impl TestApp {
         self.try_create_claim(statement, quotes)
             .await
             .expect("the claim is registered")
+    }
+
+    /// Lists claims as a reader.
+    pub async fn list_claims(&self, request: ListClaimsRequest) -> Vec<Claim> {
+        let response = self
+            .claims
+            .clone()
+            .list_claims(self.as_role(Role::Reader, request))
+            .await;
+        response.expect("claims are listed").into_inner().claims
     }
 
     /// How many rows a table holds.

@@ -112,54 +112,33 @@ async fn verdicts_are_kept_as_history_newest_first() {
         .collect();
     assert_eq!(explanations, ["second look", "first look"]);
     let by_rating = app
-        .claims
-        .clone()
-        .list_claims(app.as_role(
-            Role::Reader,
-            ListClaimsRequest {
-                rating: Rating::MostlyFalse.into(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(by_rating.claims.len(), 1);
+        .list_claims(ListClaimsRequest {
+            rating: Rating::MostlyFalse.into(),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(by_rating.len(), 1);
     assert_eq!(
-        by_rating.claims[0].current_verdict.as_ref().unwrap().name,
+        by_rating[0].current_verdict.as_ref().unwrap().name,
         second.name
     );
     let by_old_rating = app
-        .claims
-        .clone()
-        .list_claims(app.as_role(
-            Role::Reader,
-            ListClaimsRequest {
-                rating: Rating::Mixed.into(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+        .list_claims(ListClaimsRequest {
+            rating: Rating::Mixed.into(),
+            ..Default::default()
+        })
+        .await;
     assert!(
-        by_old_rating.claims.is_empty(),
+        by_old_rating.is_empty(),
         "only the current verdict's rating counts"
     );
     let unreviewed = app
-        .claims
-        .clone()
-        .list_claims(app.as_role(
-            Role::Reader,
-            ListClaimsRequest {
-                review_state: ReviewState::Unreviewed.into(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(unreviewed.claims.is_empty());
+        .list_claims(ListClaimsRequest {
+            review_state: ReviewState::Unreviewed.into(),
+            ..Default::default()
+        })
+        .await;
+    assert!(unreviewed.is_empty());
 }
 
 #[tokio::test]
