@@ -42,6 +42,16 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Create, list and revoke API keys directly in the database.
     Keys(KeysArgs),
+    /// Extract attributed quotes: JSON lines {"id", "text"} in, {"id", "quotes": [...]} out.
+    Extract {
+        /// The input file; standard input when absent or "-".
+        input: Option<PathBuf>,
+    },
+    /// Score sentences' check-worthiness: JSON lines {"id", "sentence"} in, {"id", "score"} out.
+    Checkworthiness {
+        /// The input file; standard input when absent or "-".
+        input: Option<PathBuf>,
+    },
 }
 
 /// Where the data lives.
@@ -141,6 +151,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(args) => keys(args).await,
+        Command::Extract { input } => crate::extract_cli::extract(input.as_deref()),
+        Command::Checkworthiness { input } => crate::extract_cli::checkworthiness(input.as_deref()),
     }
 }
 

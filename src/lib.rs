@@ -29,6 +29,8 @@ pub mod cli;
 pub mod database;
 pub mod domain;
 pub mod error;
+pub mod extract;
+mod extract_cli;
 pub mod registry;
 pub mod server;
 pub mod store;

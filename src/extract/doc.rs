@@ -1,0 +1,216 @@
+//! A tokenized article with the views the rules read: lower-cased words, paragraphs, sentences
+//! and the regions between quotation marks.
+
+use std::ops::Range;
+
+use super::lexicon;
+use super::tokens::{Kind, Token, tokenize};
+
+/// A tokenized article.
+pub struct Doc<'a> {
+    /// The article text.
+    pub text: &'a str,
+    /// The text with ASCII letters lower-cased: same byte offsets, for lexicon lookups.
+    lower: String,
+    /// The tokens.
+    pub tokens: Vec<Token>,
+    /// For each token, the index of its sentence in `sentences`.
+    pub sentence_of: Vec<usize>,
+    /// Sentences as token ranges; they never cross a paragraph break.
+    pub sentences: Vec<Range<usize>>,
+    /// Paragraphs as token ranges, breaks excluded.
+    pub paragraphs: Vec<Range<usize>>,
+    /// For each token, the index of its paragraph.
+    pub paragraph_of: Vec<usize>,
+}
+
+/// The tokens between a pair of quotation marks, marks included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// The opening mark's token.
+    pub open: usize,
+    /// The closing mark's token, or the region's last token when the quote is left open.
+    pub close: usize,
+}
+
+impl<'a> Doc<'a> {
+    /// Tokenizes a text and finds its paragraphs and sentences.
+    pub fn new(text: &'a str) -> Self {
+        let tokens = tokenize(text);
+        let lower = text.to_ascii_lowercase();
+        let mut doc = Doc {
+            text,
+            lower,
+            sentence_of: vec![0; tokens.len()],
+            paragraph_of: vec![0; tokens.len()],
+            tokens,
+            sentences: Vec::new(),
+            paragraphs: Vec::new(),
+        };
+        doc.segment();
+        doc
+    }
+
+    fn segment(&mut self) {
+        let n = self.tokens.len();
+        let mut para_start = 0;
+        let mut sent_start = 0;
+        let mut i = 0;
+        while i < n {
+            let token = self.tokens[i];
+            if token.kind == Kind::Break {
+                if sent_start < i {
+                    self.sentences.push(sent_start..i);
+                }
+                if para_start < i {
+                    self.paragraphs.push(para_start..i);
+                }
+                para_start = i + 1;
+                sent_start = i + 1;
+                i += 1;
+                continue;
+            }
+            if token.is_terminal() {
+                // closing marks and further terminals belong to the sentence they end
+                let mut end = i + 1;
+                while end < n
+                    && (matches!(self.tokens[end].kind, Kind::Close(_))
+                        || self.tokens[end].is_terminal())
+                {
+                    end += 1;
+                }
+                let next_starts_sentence = end >= n
+                    || match self.tokens[end].kind {
+                        Kind::Break | Kind::Open(_) => true,
+                        Kind::Word => {
+                            self.starts_upper(end)
+                                || self.text[self.tokens[end].start..].starts_with(char::is_numeric)
+                        }
+                        Kind::Punct(c) => "([—–-".contains(c),
+                        Kind::Close(_) => false,
+                    };
+                if next_starts_sentence {
+                    self.sentences.push(sent_start..end);
+                    sent_start = end;
+                }
+                i = end;
+                continue;
+            }
+            i += 1;
+        }
+        if sent_start < n {
+            self.sentences.push(sent_start..n);
+        }
+        if para_start < n {
+            self.paragraphs.push(para_start..n);
+        }
+        for (s, range) in self.sentences.iter().enumerate() {
+            for t in range.clone() {
+                self.sentence_of[t] = s;
+            }
+        }
+        for (p, range) in self.paragraphs.iter().enumerate() {
+            for t in range.clone() {
+                self.paragraph_of[t] = p;
+            }
+        }
+    }
+
+    /// The token's text; empty past the last token.
+    pub fn raw(&self, i: usize) -> &'a str {
+        self.tokens
+            .get(i)
+            .map_or("", |t| &self.text[t.start..t.end])
+    }
+
+    /// The token's text, ASCII lower-cased; empty past the last token.
+    pub fn word(&self, i: usize) -> &str {
+        self.tokens
+            .get(i)
+            .map_or("", |t| &self.lower[t.start..t.end])
+    }
+
+    /// Whether token `i` exists and is a word.
+    pub fn is_word(&self, i: usize) -> bool {
+        self.tokens.get(i).is_some_and(Token::is_word)
+    }
+
+    /// Whether the token is a word starting with an upper-case letter.
+    pub fn starts_upper(&self, i: usize) -> bool {
+        self.is_word(i) && self.raw(i).starts_with(char::is_uppercase)
+    }
+
+    /// Whether the token is a word in the list.
+    pub fn is_in(&self, i: usize, list: &[&str]) -> bool {
+        self.is_word(i) && lexicon::contains(list, self.word(i))
+    }
+
+    /// Whether every letter of the word is upper-case (a transcript's "PENCE").
+    pub fn is_all_caps(&self, i: usize) -> bool {
+        let raw = self.raw(i);
+        self.is_word(i)
+            && raw.chars().any(char::is_alphabetic)
+            && !raw.chars().any(char::is_lowercase)
+    }
+
+    /// The byte range from the start of token `first` to the end of token `last`.
+    pub fn bytes(&self, first: usize, last: usize) -> Range<usize> {
+        self.tokens[first].start..self.tokens[last].end
+    }
+
+    /// The pairs of double quotation marks, paragraph by paragraph. An opening mark inside an
+    /// open quote continues it (the sample's `“A. “B,” said Putin.`); a quote still open at
+    /// the end of a paragraph continues into the next when that one opens with a mark (the
+    /// convention for quotes of several paragraphs), and otherwise ends with its paragraph.
+    pub fn quote_regions(&self) -> Vec<Region> {
+        let mut regions = Vec::new();
+        let mut open: Option<usize> = None;
+        let mut last_in_quote = 0;
+        for (i, token) in self.tokens.iter().enumerate() {
+            match token.kind {
+                Kind::Open(_) => {
+                    if open.is_none() {
+                        open = Some(i);
+                    }
+                }
+                Kind::Close(_) => {
+                    if let Some(start) = open.take() {
+                        regions.push(Region {
+                            open: start,
+                            close: i,
+                        });
+                    }
+                }
+                Kind::Break => {
+                    if let Some(start) = open {
+                        let continues = matches!(
+                            self.tokens.get(i + 1),
+                            Some(Token {
+                                kind: Kind::Open(_),
+                                ..
+                            })
+                        );
+                        if !continues {
+                            regions.push(Region {
+                                open: start,
+                                close: last_in_quote,
+                            });
+                            open = None;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if token.kind != Kind::Break {
+                last_in_quote = i;
+            }
+        }
+        if let Some(start) = open {
+            regions.push(Region {
+                open: start,
+                close: last_in_quote,
+            });
+        }
+        regions
+    }
+}

@@ -1,0 +1,552 @@
+//! The attribution rules: who said what, where. Three passes over a [`Doc`]:
+//!
+//! 1. **Direct quotes**: each region between quotation marks that stands as a whole utterance
+//!    (at the start of its sentence, or right after `X said:`) is attributed by the cue and
+//!    speaker next to it: `“…,” said Putin.`, `“…,” Putin stressed.`, `He said: “…”`. Split
+//!    quotes (`“A,” he said. “B.”`) become one quote; paragraphs that only continue a quote
+//!    take the speaker before them.
+//! 2. **Reported speech**: in every sentence, `X said (that) …`, `…, X said.`, `according to
+//!    X, …` and `…, according to X.` Content with quotation marks inside is a mixed quote.
+//! 3. Overlaps are settled: one quote per stretch of text, the direct reading first.
+
+use std::ops::Range;
+
+use super::doc::{Doc, Region};
+use super::lexicon::{
+    self, BETWEEN_SPEAKER_AND_CUE, CUE_VERBS, PRONOUNS, SPEAKER_STOPS, TIME_WORDS,
+};
+use super::tokens::Kind;
+use crate::domain::QuoteKind;
+
+/// A quote the rules found, in token indices.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The quote's first and last tokens.
+    pub quote: (usize, usize),
+    /// The speaker as written, first and last tokens.
+    pub speaker: Option<(usize, usize)>,
+    /// The cue, first and last tokens.
+    pub cue: Option<(usize, usize)>,
+    /// Direct, indirect or mixed.
+    pub kind: QuoteKind,
+}
+
+/// The longest speaker phrase, in words.
+const MAX_SPEAKER_WORDS: usize = 8;
+/// The fewest words reported speech must have to count.
+const MIN_CONTENT_WORDS: usize = 3;
+
+/// Runs every pass.
+pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
+    let mut found = direct_quotes(doc);
+    let used: Vec<Range<usize>> = found.iter().map(|f| f.quote.0..f.quote.1 + 1).collect();
+    let mut reported = reported_speech(doc);
+    // a reported clause that holds a direct quote with words outside it is the better reading:
+    // PolNeAR's "mixed" quotes; one that only overlaps part of it yields to the direct quote
+    reported.retain(|r| {
+        let span = r.quote.0..r.quote.1 + 1;
+        !used.iter().any(|u| {
+            u.start < span.end
+                && span.start < u.end
+                && !(span.start <= u.start && u.end <= span.end && r.kind == QuoteKind::Mixed)
+        })
+    });
+    found.retain(|f| {
+        !reported
+            .iter()
+            .any(|r| r.kind == QuoteKind::Mixed && r.quote.0 <= f.quote.0 && f.quote.1 <= r.quote.1)
+    });
+    found.extend(reported);
+    found.sort_by_key(|f| f.quote);
+    found
+}
+
+/// Whether token `i` is a cue verb: a lower-case word of the list ("States" is a name).
+fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
+    doc.is_in(i, CUE_VERBS) && !doc.starts_upper(i)
+}
+
+/// The speaker phrase that ends just before token `end` (exclusive), reading backwards and not
+/// past `limit`: a pronoun, a name, or a description ("the Russian president").
+fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usize)> {
+    let mut j = end;
+    while j > limit && doc.is_in(j - 1, BETWEEN_SPEAKER_AND_CUE) {
+        j -= 1;
+    }
+    if j <= limit {
+        return None;
+    }
+    let last = j - 1;
+    if !doc.tokens[last].is_word() || doc.is_in(last, SPEAKER_STOPS) || is_cue(doc, last) {
+        return None;
+    }
+    if doc.is_in(last, PRONOUNS) {
+        return Some((last, last));
+    }
+    let mut first = last;
+    while first > limit {
+        let t = first - 1;
+        if !doc.tokens[t].is_word() || last - t >= MAX_SPEAKER_WORDS {
+            break;
+        }
+        let inside_name =
+            doc.word(t) == "of" && t > limit && doc.starts_upper(t - 1) && doc.starts_upper(first);
+        if (doc.is_in(t, SPEAKER_STOPS) && !inside_name) || doc.is_in(t, PRONOUNS) || is_cue(doc, t)
+        {
+            break;
+        }
+        first = t;
+    }
+    Some((first, last))
+}
+
+/// The speaker phrase that starts at token `start`, reading forwards up to `limit` (exclusive):
+/// the inverted order of `said Putin`.
+fn speaker_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, usize)> {
+    if start >= limit || !doc.tokens[start].is_word() {
+        return None;
+    }
+    if doc.is_in(start, PRONOUNS) {
+        return Some((start, start));
+    }
+    let determiner = doc.is_in(start, &["the", "a", "an"]);
+    if !determiner && !doc.starts_upper(start) {
+        return None;
+    }
+    let mut last = start;
+    while last + 1 < limit && last + 1 - start < MAX_SPEAKER_WORDS {
+        let t = last + 1;
+        let inside_name = doc.word(t) == "of" && t + 1 < limit && doc.starts_upper(t + 1);
+        if !doc.tokens[t].is_word()
+            || (doc.is_in(t, SPEAKER_STOPS) && !inside_name)
+            || is_cue(doc, t)
+        {
+            break;
+        }
+        // without a determiner, a name is a run of capitalized words
+        if !determiner && !doc.starts_upper(t) && !inside_name {
+            break;
+        }
+        last = t;
+    }
+    Some((start, last))
+}
+
+/// The attribution that follows a closing mark in its sentence: `, said X`, `, X said`,
+/// `X stressed.` Returns the speaker and the cue.
+#[allow(clippy::type_complexity)]
+fn attribution_after(doc: &Doc<'_>, close: usize) -> Option<((usize, usize), (usize, usize))> {
+    let sentence_end = doc.sentences[doc.sentence_of[close]].end;
+    let mut i = close + 1;
+    while i < sentence_end && matches!(doc.tokens[i].kind, Kind::Punct(',' | '—' | '–' | '-')) {
+        i += 1;
+    }
+    // the attribution ends at the next quotation mark or the end of the sentence
+    let mut end = i;
+    while end < sentence_end && !doc.tokens[end].is_quote() && !doc.tokens[end].is_terminal() {
+        end += 1;
+    }
+    if i >= end {
+        return None;
+    }
+    if is_cue(doc, i) {
+        let speaker = speaker_after(doc, i + 1, end)?;
+        return Some((speaker, (i, i)));
+    }
+    let cue = (i..end.min(i + MAX_SPEAKER_WORDS + 3)).find(|&c| is_cue(doc, c))?;
+    let speaker = speaker_before(doc, cue, i)?;
+    (speaker.0 == i).then_some((speaker, (cue, cue)))
+}
+
+/// The attribution that introduces an opening mark: `X said: “`, `X said, “`, `X: “`.
+#[allow(clippy::type_complexity)]
+fn attribution_before(
+    doc: &Doc<'_>,
+    open: usize,
+) -> Option<((usize, usize), Option<(usize, usize)>)> {
+    let paragraph = &doc.paragraphs[doc.paragraph_of[open]];
+    let mut j = open;
+    while j > paragraph.start
+        && matches!(doc.tokens[j - 1].kind, Kind::Punct(':' | ',' | '—' | '–'))
+    {
+        j -= 1;
+    }
+    if j == open || j == paragraph.start {
+        return None;
+    }
+    let sentence_start = doc.sentences[doc.sentence_of[j - 1]].start;
+    if is_cue(doc, j - 1) {
+        let speaker = speaker_before(doc, j - 1, sentence_start)?;
+        return Some((speaker, Some((j - 1, j - 1))));
+    }
+    // "X told reporters:" / "X said Monday:" — a cue a few words back
+    let cue = (sentence_start..j)
+        .rev()
+        .take(4)
+        .find(|&c| is_cue(doc, c))?;
+    let speaker =
+        speaker_before(doc, cue, sentence_start).or_else(|| speaker_after(doc, cue + 1, j))?;
+    Some((speaker, Some((cue, cue))))
+}
+
+/// Whether only punctuation stands between the end of one region and the start of another
+/// attribution-free stretch: the region ends its sentence.
+fn ends_sentence(doc: &Doc<'_>, close: usize) -> bool {
+    let sentence_end = doc.sentences[doc.sentence_of[close]].end;
+    (close + 1..sentence_end).all(|t| !doc.tokens[t].is_word())
+}
+
+/// Whether only punctuation and an attribution precede the region in its sentence.
+fn starts_sentence(doc: &Doc<'_>, open: usize) -> bool {
+    let sentence_start = doc.sentences[doc.sentence_of[open]].start;
+    (sentence_start..open).all(|t| !doc.tokens[t].is_word())
+}
+
+fn word_count(doc: &Doc<'_>, range: Range<usize>) -> usize {
+    range.filter(|&t| doc.tokens[t].is_word()).count()
+}
+
+fn direct_quotes(doc: &Doc<'_>) -> Vec<Found> {
+    let regions = doc.quote_regions();
+    let mut found: Vec<Found> = Vec::new();
+    let mut last_speaker: Option<((usize, usize), usize)> = None; // speaker, paragraph of the quote
+    let mut i = 0;
+    while i < regions.len() {
+        let region = &regions[i];
+        let Region { open, mut close } = *region;
+        let words = word_count(doc, open..close + 1);
+        let paragraph = doc.paragraph_of[open];
+        // a transcript line: `"PENCE: Well, look, …`
+        if doc.is_all_caps(open + 1)
+            && doc.tokens.get(open + 2).is_some_and(|t| t.is_punct(':'))
+            && open + 3 <= close
+        {
+            found.push(Found {
+                quote: (open + 3, close),
+                speaker: Some((open + 1, open + 1)),
+                cue: None,
+                kind: QuoteKind::Direct,
+            });
+            last_speaker = Some(((open + 1, open + 1), doc.paragraph_of[close]));
+            i += 1;
+            continue;
+        }
+        let at_start = starts_sentence(doc, open);
+        let before = attribution_before(doc, open);
+        let mut attribution = None;
+        if let Some((speaker, cue)) = before {
+            attribution = Some((speaker, cue));
+        } else if at_start && let Some((speaker, cue)) = attribution_after(doc, close) {
+            attribution = Some((speaker, Some(cue)));
+            // a split quote: `“A,” he said. “B.”` or `“A,” he said, “B.”` in one paragraph
+            while let Some(next) = regions.get(i + 1) {
+                let between_words = word_count(doc, close + 1..next.open);
+                let same_paragraph = doc.paragraph_of[next.open] == doc.paragraph_of[close];
+                let attribution_words = cue.1 + 1 - speaker.0.min(cue.0);
+                let next_is_whole =
+                    starts_sentence(doc, next.open) || doc.tokens[next.open - 1].is_punct(',');
+                if same_paragraph
+                    && next_is_whole
+                    && ends_sentence(doc, next.close)
+                    && between_words <= attribution_words + 4
+                    && attribution_after(doc, next.close).is_none()
+                {
+                    close = next.close;
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        let quote_ends_sentence = ends_sentence(doc, close) || attribution.is_some();
+        match attribution {
+            Some((speaker, cue)) if at_start || before.is_some() => {
+                if quote_ends_sentence || before.is_some() {
+                    found.push(Found {
+                        quote: (open, close),
+                        speaker: Some(speaker),
+                        cue,
+                        kind: QuoteKind::Direct,
+                    });
+                    last_speaker = Some((speaker, doc.paragraph_of[close]));
+                }
+            }
+            _ => {
+                // a paragraph that is only a quote continues the speaker of the one before it,
+                // or takes the speaker of a paragraph ending `X said:`
+                let whole_paragraph = at_start
+                    && ends_sentence(doc, close)
+                    && doc.paragraphs[paragraph].start + 1 >= open;
+                if whole_paragraph && words >= 4 {
+                    let previous = colon_introduction(doc, paragraph).or_else(|| {
+                        last_speaker
+                            .filter(|(_, p)| paragraph <= p + 2)
+                            .map(|(s, _)| s)
+                    });
+                    if let Some(speaker) = previous {
+                        found.push(Found {
+                            quote: (open, close),
+                            speaker: Some(speaker),
+                            cue: None,
+                            kind: QuoteKind::Direct,
+                        });
+                        last_speaker = Some((speaker, doc.paragraph_of[close]));
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The speaker of a paragraph ending `X said:` just before `paragraph`.
+fn colon_introduction(doc: &Doc<'_>, paragraph: usize) -> Option<(usize, usize)> {
+    let previous = doc.paragraphs.get(paragraph.checked_sub(1)?)?;
+    let last = previous.end.checked_sub(1)?;
+    if !doc.tokens[last].is_punct(':') {
+        return None;
+    }
+    let sentence_start = doc.sentences[doc.sentence_of[last]].start;
+    let cue = (sentence_start..last)
+        .rev()
+        .take(5)
+        .find(|&c| is_cue(doc, c))?;
+    speaker_before(doc, cue, sentence_start).or_else(|| speaker_after(doc, cue + 1, last))
+}
+
+/// Where what was said starts after a cue at `cue`, within a sentence ending at `end`: past an
+/// addressee (`told reporters`), a date (`said Monday`) or an adjunct before `that` (`said at a
+/// meeting … that`).
+fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
+    let mut s = cue + 1;
+    // "that" within reach after an adjunct: "said at a campaign stop in Toledo, Ohio, that"
+    if let Some(that) =
+        (s..end.min(s + 16)).find(|&t| doc.word(t) == "that" && doc.tokens[t].is_word())
+    {
+        let adjunct = (s..that).all(|t| {
+            !doc.tokens[t].is_quote() && !doc.is_in(t, &["he", "she", "it", "they", "we", "i"])
+        });
+        let leads = doc.is_in(
+            s,
+            &[
+                "at",
+                "in",
+                "on",
+                "during",
+                "after",
+                "before",
+                "from",
+                "to",
+                "with",
+                "that",
+                "last",
+                "this",
+                "earlier",
+                "later",
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+                "reporters",
+                "me",
+                "him",
+                "her",
+                "us",
+                "them",
+                "cnn",
+                "the",
+                "a",
+                "an",
+            ],
+        ) || doc.starts_upper(s);
+        if adjunct && (leads || that == s) {
+            return that;
+        }
+    }
+    if doc.is_in(cue, &["told", "tell", "tells", "telling"]) {
+        // skip the addressee: a pronoun, "reporters", or a name or description
+        if doc.is_in(
+            s,
+            &["me", "him", "her", "us", "them", "reporters", "journalists"],
+        ) {
+            s += 1;
+        } else if let Some((_, last)) = speaker_after(doc, s, end) {
+            s = last + 1;
+        }
+    }
+    while s < end
+        && (doc.is_in(s, TIME_WORDS)
+            || (doc.word(s) == "on" && s + 1 < end && doc.is_in(s + 1, TIME_WORDS)))
+    {
+        s += 1;
+    }
+    while s < end && matches!(doc.tokens[s].kind, Kind::Punct(',' | ':' | '—' | '–')) {
+        s += 1;
+    }
+    s
+}
+
+/// The last token of a sentence's content: its final punctuation left out, unless a closing
+/// quotation mark follows it.
+fn content_end(doc: &Doc<'_>, end: usize) -> usize {
+    let mut last = end - 1;
+    while last > 0 && (doc.tokens[last].is_terminal() || doc.tokens[last].is_punct(',')) {
+        last -= 1;
+    }
+    last
+}
+
+fn kind_of(doc: &Doc<'_>, first: usize, last: usize) -> QuoteKind {
+    let marks: Vec<usize> = (first..=last)
+        .filter(|&t| doc.tokens[t].is_quote())
+        .collect();
+    if marks.is_empty() {
+        return QuoteKind::Indirect;
+    }
+    let opens_at_start = matches!(doc.tokens[first].kind, Kind::Open(_));
+    let closes_at_end = (last..=last).any(|t| matches!(doc.tokens[t].kind, Kind::Close(_)));
+    if opens_at_start && closes_at_end && marks.len() == 2 {
+        QuoteKind::Direct
+    } else {
+        QuoteKind::Mixed
+    }
+}
+
+fn reported_speech(doc: &Doc<'_>) -> Vec<Found> {
+    let mut found = Vec::new();
+    for sentence in &doc.sentences {
+        let (start, end) = (sentence.start, sentence.end);
+        for c in start..end {
+            if !doc.tokens[c].is_word() {
+                continue;
+            }
+            if doc.word(c) == lexicon::ACCORDING && c + 1 < end && doc.word(c + 1) == "to" {
+                if let Some(f) = according_to(doc, c, start, end) {
+                    found.push(f);
+                }
+                continue;
+            }
+            if !is_cue(doc, c) {
+                continue;
+            }
+            // inside quotation marks a cue is part of what was said
+            if inside_quotes(doc, start, c) {
+                continue;
+            }
+            if let Some(speaker) = speaker_before(doc, c, start) {
+                let s = content_start(doc, c, end);
+                let last = content_end(doc, end);
+                if s <= last
+                    && word_count(doc, s..last + 1) >= MIN_CONTENT_WORDS
+                    && !doc.tokens[s].is_terminal()
+                {
+                    found.push(Found {
+                        quote: (s, last),
+                        speaker: Some(speaker),
+                        cue: Some((c, c)),
+                        kind: kind_of(doc, s, last),
+                    });
+                    break;
+                }
+                // "…, X said." — what was said comes first
+                if let Some(f) = content_before(doc, start, speaker, c) {
+                    found.push(f);
+                    break;
+                }
+            } else if let Some(speaker) = speaker_after(doc, c + 1, end) {
+                // "…, said X." — inverted
+                let comma = c
+                    .checked_sub(1)
+                    .filter(|&p| p > start && doc.tokens[p].is_punct(','));
+                if let Some(comma) = comma
+                    && word_count(doc, start..comma) >= MIN_CONTENT_WORDS
+                    && speaker.1 + 2 >= end
+                {
+                    let last = content_end(doc, comma + 1);
+                    found.push(Found {
+                        quote: (start, last),
+                        speaker: Some(speaker),
+                        cue: Some((c, c)),
+                        kind: kind_of(doc, start, last),
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// `…, X said.`: the content is the sentence up to the comma before the speaker.
+fn content_before(
+    doc: &Doc<'_>,
+    start: usize,
+    speaker: (usize, usize),
+    cue: usize,
+) -> Option<Found> {
+    let comma = speaker.0.checked_sub(1)?;
+    if comma <= start
+        || !doc.tokens[comma].is_punct(',')
+        || word_count(doc, start..comma) < MIN_CONTENT_WORDS
+    {
+        return None;
+    }
+    let sentence_end = doc.sentences[doc.sentence_of[cue]].end;
+    if (cue + 1..sentence_end).any(|t| doc.tokens[t].is_word())
+        && !doc.tokens.get(cue + 1).is_some_and(|t| t.is_punct(','))
+    {
+        return None;
+    }
+    let last = content_end(doc, comma + 1);
+    Some(Found {
+        quote: (start, last),
+        speaker: Some(speaker),
+        cue: Some((cue, cue)),
+        kind: kind_of(doc, start, last),
+    })
+}
+
+/// `according to X, …` and `…, according to X.`
+fn according_to(doc: &Doc<'_>, c: usize, start: usize, end: usize) -> Option<Found> {
+    let speaker = speaker_after(doc, c + 2, end)?;
+    let cue = Some((c, c + 1));
+    if c == start || (c == start + 1 && !doc.tokens[start].is_word()) {
+        let comma = (speaker.1 + 1..end).find(|&t| doc.tokens[t].is_punct(','))?;
+        let last = content_end(doc, end);
+        (comma < last).then(|| Found {
+            quote: (comma + 1, last),
+            speaker: Some(speaker),
+            cue,
+            kind: kind_of(doc, comma + 1, last),
+        })
+    } else {
+        let before = c.checked_sub(1).filter(|&p| doc.tokens[p].is_punct(','))?;
+        if word_count(doc, start..before) < MIN_CONTENT_WORDS {
+            return None;
+        }
+        let last = content_end(doc, before + 1);
+        Some(Found {
+            quote: (start, last),
+            speaker: Some(speaker),
+            cue,
+            kind: kind_of(doc, start, last),
+        })
+    }
+}
+
+/// Whether token `t` stands between quotation marks opened after `start`.
+fn inside_quotes(doc: &Doc<'_>, start: usize, t: usize) -> bool {
+    let mut open = false;
+    for token in &doc.tokens[start..t] {
+        match token.kind {
+            Kind::Open(_) => open = true,
+            Kind::Close(_) => open = false,
+            _ => {}
+        }
+    }
+    open
+}

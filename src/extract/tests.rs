@@ -1,0 +1,140 @@
+//! The constructions the extractor must handle, pinned with real sentences.
+
+use super::*;
+
+fn quotes(text: &str) -> Vec<ExtractedQuote> {
+    let found = extract(text);
+    for q in &found {
+        let chars: Vec<char> = text.chars().collect();
+        let at: String = chars[q.quote.span.start..q.quote.span.end].iter().collect();
+        assert_eq!(at, q.quote.text, "the quote's offsets point at its text");
+    }
+    found
+}
+
+const SAMPLE: &str = include_str!("../../tests/data/sample-excerpt.txt");
+
+#[test]
+fn a_quote_followed_by_said_and_a_name_is_attributed_to_that_name() {
+    let found = quotes("“We are ready to help,” said Putin.");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].quote.text, "“We are ready to help,”");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "Putin");
+    assert_eq!(found[0].cue.as_ref().unwrap().text, "said");
+    assert_eq!(found[0].kind, QuoteKind::Direct);
+}
+
+#[test]
+fn the_sample_articles_unbalanced_nested_quote_is_one_quote_by_putin() {
+    let found = quotes(SAMPLE);
+    let negotiations = found
+        .iter()
+        .find(|q| q.quote.text.contains("through negotiations"))
+        .expect("found");
+    assert!(
+        negotiations.quote.text.starts_with("“Collective efforts"),
+        "{}",
+        negotiations.quote.text
+    );
+    assert_eq!(negotiations.speaker.as_ref().unwrap().text, "Putin");
+    assert_eq!(
+        negotiations.resolved_speaker.as_deref(),
+        Some("Vladimir Putin")
+    );
+}
+
+#[test]
+fn a_description_of_the_speaker_resolves_to_the_name_it_titled() {
+    let found = quotes(SAMPLE);
+    let casualties = found
+        .iter()
+        .find(|q| q.quote.text.contains("civilian casualties in the conflict"))
+        .expect("found");
+    assert_eq!(
+        casualties.speaker.as_ref().unwrap().text,
+        "the Russian president"
+    );
+    assert_eq!(
+        casualties.resolved_speaker.as_deref(),
+        Some("Vladimir Putin")
+    );
+    assert_eq!(casualties.kind, QuoteKind::Indirect);
+}
+
+#[test]
+fn a_speaker_before_a_colon_introduces_the_quote() {
+    let found = quotes("The minister said: “Prices will fall next year.”");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "The minister");
+    assert_eq!(found[0].kind, QuoteKind::Direct);
+}
+
+#[test]
+fn a_split_quote_is_one_quote() {
+    let found = quotes("“We will win,” he said, “and we will win big.”");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].quote.text.ends_with("big.”"));
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "he");
+}
+
+#[test]
+fn reported_speech_with_that_is_an_indirect_quote() {
+    let found = quotes("Kevin Sullivan says he instructed staff Monday to check the records.");
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].quote.text,
+        "he instructed staff Monday to check the records"
+    );
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "Kevin Sullivan");
+    assert_eq!(found[0].kind, QuoteKind::Indirect);
+}
+
+#[test]
+fn reported_speech_with_quoted_words_is_mixed() {
+    let found = quotes(
+        "Sullivan says he’s satisfied that there has been “no illegal disclosure by anyone” at the agency.",
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].kind, QuoteKind::Mixed);
+    assert!(found[0].quote.text.starts_with("he’s satisfied"));
+}
+
+#[test]
+fn according_to_attributes_the_clause_before_it() {
+    let found = quotes(
+        "The United States seeks to resolve the problem with economic incentives, according to Russian President Vladimir Putin.",
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].cue.as_ref().unwrap().text, "according to");
+    assert_eq!(
+        found[0].speaker.as_ref().unwrap().text,
+        "Russian President Vladimir Putin"
+    );
+    assert_eq!(found[0].resolved_speaker.as_deref(), Some("Vladimir Putin"));
+}
+
+#[test]
+fn straight_quotes_and_guillemets_are_quotes_too() {
+    let found = quotes("\"It is over,\" Smith said. «C’est fini», a dit Dupont.");
+    assert_eq!(found[0].quote.text, "\"It is over,\"");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "Smith");
+}
+
+#[test]
+fn any_text_gives_a_result_without_panicking() {
+    for text in [
+        "",
+        "“",
+        "”",
+        "\"",
+        "said",
+        "“said”",
+        "a\n\n“b",
+        ", said he.",
+        "according to",
+        "é“”\u{0}\r\n\n»«",
+        "Mr. Mr. Mr.",
+    ] {
+        quotes(text);
+    }
+}
