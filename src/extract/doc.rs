@@ -158,6 +158,22 @@ impl<'a> Doc<'a> {
         self.tokens[first].start..self.tokens[last].end
     }
 
+    /// Whether the opening mark at `open` starts a transcript line: `"PENCE: …`.
+    pub fn is_transcript_line(&self, open: usize) -> bool {
+        self.is_all_caps(open + 1) && self.tokens.get(open + 2).is_some_and(|t| t.is_punct(':'))
+    }
+
+    /// For each token, whether it stands between quotation marks.
+    pub fn quoted(&self, regions: &[Region]) -> Vec<bool> {
+        let mut quoted = vec![false; self.tokens.len()];
+        for region in regions {
+            for q in &mut quoted[region.open..=region.close] {
+                *q = true;
+            }
+        }
+        quoted
+    }
+
     /// The pairs of double quotation marks, paragraph by paragraph. An opening mark inside an
     /// open quote continues it (the sample's `“A. “B,” said Putin.`); a quote still open at
     /// the end of a paragraph continues into the next when that one opens with a mark (the
@@ -168,11 +184,7 @@ impl<'a> Doc<'a> {
         let mut last_in_quote = 0;
         for (i, token) in self.tokens.iter().enumerate() {
             match token.kind {
-                Kind::Open(_) => {
-                    if open.is_none() {
-                        open = Some(i);
-                    }
-                }
+                Kind::Open(_) if open.is_none() => open = Some(i),
                 Kind::Close(_) => {
                     if let Some(start) = open.take() {
                         regions.push(Region {

@@ -271,9 +271,7 @@ pub const CUE_VERBS: &[&str] = &[
 pub const ACCORDING: &str = "according";
 
 /// Personal and relative pronouns that can be a speaker as written.
-pub const PRONOUNS: &[&str] = &[
-    "he", "she", "they", "it", "we", "i", "you", "who", "which", "that",
-];
+pub const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "i", "you", "who", "which"];
 
 /// Words that may stand between a speaker and its cue: "Putin also said", "he has long said".
 pub const BETWEEN_SPEAKER_AND_CUE: &[&str] = &[

@@ -38,9 +38,17 @@ const MIN_CONTENT_WORDS: usize = 3;
 
 /// Runs every pass.
 pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
-    let mut found = direct_quotes(doc);
+    let regions = doc.quote_regions();
+    let mut found = direct_quotes(doc, &regions);
     let used: Vec<Range<usize>> = found.iter().map(|f| f.quote.0..f.quote.1 + 1).collect();
-    let mut reported = reported_speech(doc);
+    // a cue inside quotation marks is part of what was said, and a direct quote's cue is taken
+    let mut skip = doc.quoted(&regions);
+    for f in &found {
+        if let Some((a, b)) = f.cue {
+            skip[a..=b].iter_mut().for_each(|s| *s = true);
+        }
+    }
+    let mut reported = reported_speech(doc, &skip);
     // a reported clause that holds a direct quote with words outside it is the better reading:
     // PolNeAR's "mixed" quotes; one that only overlaps part of it yields to the direct quote
     reported.retain(|r| {
@@ -67,7 +75,9 @@ fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
 }
 
 /// The speaker phrase that ends just before token `end` (exclusive), reading backwards and not
-/// past `limit`: a pronoun, a name, or a description ("the Russian president").
+/// past `limit`: a pronoun, a name, or a description ("the Russian president"). An appositive
+/// (`Brian Fallon, the campaign's press secretary, noted`) or a parenthesis (`Rep. John Mica
+/// (R-Fla.) said`) between the name and the cue belongs to the speaker.
 fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usize)> {
     let mut j = end;
     while j > limit && doc.is_in(j - 1, BETWEEN_SPEAKER_AND_CUE) {
@@ -76,7 +86,44 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
     if j <= limit {
         return None;
     }
-    let last = j - 1;
+    // `Name (R-Fla.) said`: the parenthesis is part of the speaker
+    let mut tail = j - 1;
+    if doc.tokens[tail].is_punct(')') {
+        let open = (limit..tail)
+            .rev()
+            .take(8)
+            .find(|&t| doc.tokens[t].is_punct('('))?;
+        let (first, _) = noun_phrase_before(doc, open, limit)?;
+        return Some((first, tail));
+    }
+    // `Name, an appositive, said`
+    if doc.tokens[tail].is_punct(',') {
+        let comma = (limit..tail)
+            .rev()
+            .take(20)
+            .find(|&t| doc.tokens[t].is_punct(','))?;
+        if comma + 1 >= tail
+            || (comma + 1..tail).any(|t| doc.tokens[t].is_quote() || is_cue(doc, t))
+        {
+            return None;
+        }
+        let (first, _) = noun_phrase_before(doc, comma, limit)?;
+        if !doc.starts_upper(first) && !doc.is_in(first, &["the", "a", "an"]) {
+            return None;
+        }
+        tail -= 1;
+        return Some((first, tail));
+    }
+    noun_phrase_before(doc, j, limit)
+}
+
+/// The noun phrase that ends just before token `end`: a pronoun, or up to eight words back to
+/// a stop word or punctuation.
+fn noun_phrase_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usize)> {
+    if end <= limit {
+        return None;
+    }
+    let last = end - 1;
     if !doc.tokens[last].is_word() || doc.is_in(last, SPEAKER_STOPS) || is_cue(doc, last) {
         return None;
     }
@@ -89,8 +136,12 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
         if !doc.tokens[t].is_word() || last - t >= MAX_SPEAKER_WORDS {
             break;
         }
-        let inside_name =
-            doc.word(t) == "of" && t > limit && doc.starts_upper(t - 1) && doc.starts_upper(first);
+        // "Mr. Morgan of the Sierra Club": `of` inside a name
+        let inside_name = doc.word(t) == "of"
+            && t > limit
+            && doc.starts_upper(t - 1)
+            && (doc.starts_upper(first)
+                || (doc.word(first) == "the" && doc.starts_upper(first + 1)));
         if (doc.is_in(t, SPEAKER_STOPS) && !inside_name) || doc.is_in(t, PRONOUNS) || is_cue(doc, t)
         {
             break;
@@ -138,7 +189,8 @@ fn speaker_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, us
 fn attribution_after(doc: &Doc<'_>, close: usize) -> Option<((usize, usize), (usize, usize))> {
     let sentence_end = doc.sentences[doc.sentence_of[close]].end;
     let mut i = close + 1;
-    while i < sentence_end && matches!(doc.tokens[i].kind, Kind::Punct(',' | '—' | '–' | '-')) {
+    while i < sentence_end && matches!(doc.tokens[i].kind, Kind::Punct(',' | '—' | '–' | '-' | '―'))
+    {
         i += 1;
     }
     // the attribution ends at the next quotation mark or the end of the sentence
@@ -153,9 +205,19 @@ fn attribution_after(doc: &Doc<'_>, close: usize) -> Option<((usize, usize), (us
         let speaker = speaker_after(doc, i + 1, end)?;
         return Some((speaker, (i, i)));
     }
-    let cue = (i..end.min(i + MAX_SPEAKER_WORDS + 3)).find(|&c| is_cue(doc, c))?;
+    if i == close + 1 && !doc.tokens[i].is_word() {
+        return None;
+    }
+    // `” ― Karen Bobadilla`: a dash and a name, no verb
+    if matches!(doc.tokens[i - 1].kind, Kind::Punct('―' | '—' | '–' | '-')) {
+        let speaker = speaker_after(doc, i, end)?;
+        return (speaker.1 + 1 == end).then_some((speaker, (i - 1, i - 1)));
+    }
+    let cue = (i..end.min(i + MAX_SPEAKER_WORDS + 6)).find(|&c| is_cue(doc, c))?;
     let speaker = speaker_before(doc, cue, i)?;
-    (speaker.0 == i).then_some((speaker, (cue, cue)))
+    // everything between the mark and the cue is the speaker: `Mr. Morgan of the Sierra Club said`
+    (speaker.0 >= i && (i..speaker.0).all(|t| !doc.tokens[t].is_word()))
+        .then_some(((i, speaker.1), (cue, cue)))
 }
 
 /// The attribution that introduces an opening mark: `X said: “`, `X said, “`, `X: “`.
@@ -206,8 +268,7 @@ fn word_count(doc: &Doc<'_>, range: Range<usize>) -> usize {
     range.filter(|&t| doc.tokens[t].is_word()).count()
 }
 
-fn direct_quotes(doc: &Doc<'_>) -> Vec<Found> {
-    let regions = doc.quote_regions();
+fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
     let mut found: Vec<Found> = Vec::new();
     let mut last_speaker: Option<((usize, usize), usize)> = None; // speaker, paragraph of the quote
     let mut i = 0;
@@ -240,15 +301,14 @@ fn direct_quotes(doc: &Doc<'_>) -> Vec<Found> {
             attribution = Some((speaker, Some(cue)));
             // a split quote: `“A,” he said. “B.”` or `“A,” he said, “B.”` in one paragraph
             while let Some(next) = regions.get(i + 1) {
-                let between_words = word_count(doc, close + 1..next.open);
                 let same_paragraph = doc.paragraph_of[next.open] == doc.paragraph_of[close];
-                let attribution_words = cue.1 + 1 - speaker.0.min(cue.0);
+                let right_after = doc.sentence_of[next.open] <= doc.sentence_of[close] + 1;
                 let next_is_whole =
                     starts_sentence(doc, next.open) || doc.tokens[next.open - 1].is_punct(',');
                 if same_paragraph
+                    && right_after
                     && next_is_whole
-                    && ends_sentence(doc, next.close)
-                    && between_words <= attribution_words + 4
+                    && word_count(doc, close + 1..next.open) <= 30
                     && attribution_after(doc, next.close).is_none()
                 {
                     close = next.close;
@@ -416,11 +476,11 @@ fn kind_of(doc: &Doc<'_>, first: usize, last: usize) -> QuoteKind {
     }
 }
 
-fn reported_speech(doc: &Doc<'_>) -> Vec<Found> {
+fn reported_speech(doc: &Doc<'_>, skip: &[bool]) -> Vec<Found> {
     let mut found = Vec::new();
     for sentence in &doc.sentences {
         let (start, end) = (sentence.start, sentence.end);
-        for c in start..end {
+        for c in (start..end).filter(|&c| !skip[c]) {
             if !doc.tokens[c].is_word() {
                 continue;
             }
@@ -431,10 +491,6 @@ fn reported_speech(doc: &Doc<'_>) -> Vec<Found> {
                 continue;
             }
             if !is_cue(doc, c) {
-                continue;
-            }
-            // inside quotation marks a cue is part of what was said
-            if inside_quotes(doc, start, c) {
                 continue;
             }
             if let Some(speaker) = speaker_before(doc, c, start) {
@@ -536,17 +592,4 @@ fn according_to(doc: &Doc<'_>, c: usize, start: usize, end: usize) -> Option<Fou
             kind: kind_of(doc, start, last),
         })
     }
-}
-
-/// Whether token `t` stands between quotation marks opened after `start`.
-fn inside_quotes(doc: &Doc<'_>, start: usize, t: usize) -> bool {
-    let mut open = false;
-    for token in &doc.tokens[start..t] {
-        match token.kind {
-            Kind::Open(_) => open = true,
-            Kind::Close(_) => open = false,
-            _ => {}
-        }
-    }
-    open
 }

@@ -115,9 +115,12 @@ fn according_to_attributes_the_clause_before_it() {
 
 #[test]
 fn straight_quotes_and_guillemets_are_quotes_too() {
-    let found = quotes("\"It is over,\" Smith said. «C’est fini», a dit Dupont.");
+    let found = quotes("\"It is over,\" Smith said.\n\n«The game is over», said Dupont.");
+    assert_eq!(found.len(), 2);
     assert_eq!(found[0].quote.text, "\"It is over,\"");
     assert_eq!(found[0].speaker.as_ref().unwrap().text, "Smith");
+    assert_eq!(found[1].quote.text, "«The game is over»");
+    assert_eq!(found[1].speaker.as_ref().unwrap().text, "Dupont");
 }
 
 #[test]

@@ -140,6 +140,10 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         let next = text[end..].chars().next();
         let kind = match c {
             '“' | '«' | '„' | '‹' => Kind::Open(c),
+            // a closing mark at the start of a line, before a word, is a mistyped opening one
+            '”' if prev.is_none_or(|p| p == '\n') && next.is_some_and(|n| !n.is_whitespace()) => {
+                Kind::Open(c)
+            }
             '”' | '»' | '›' => Kind::Close(c),
             '"' => {
                 // a straight quote opens after a space or an opening bracket, or before a word
