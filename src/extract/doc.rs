@@ -174,40 +174,58 @@ impl<'a> Doc<'a> {
         quoted
     }
 
-    /// The pairs of double quotation marks, paragraph by paragraph. An opening mark inside an
-    /// open quote continues it (the sample's `“A. “B,” said Putin.`); a quote still open at
-    /// the end of a paragraph continues into the next when that one opens with a mark (the
-    /// convention for quotes of several paragraphs), and otherwise ends with its paragraph.
+    /// The pairs of double quotation marks, paragraph by paragraph. Marks nest: an opening
+    /// mark inside an open quote opens a quote within it (`“… what he calls “hell” than …”`).
+    /// A quote still open at the end of its paragraph continues into the next when that one
+    /// opens with a mark (the convention for quotes of several paragraphs); otherwise it ends
+    /// at its paragraph's last closing mark (the sample's unbalanced `“A. “B,” said Putin.`),
+    /// or at the paragraph's end when there is none.
     pub fn quote_regions(&self) -> Vec<Region> {
         let mut regions = Vec::new();
         let mut open: Option<usize> = None;
+        let mut depth = 0usize;
+        let mut last_close: Option<usize> = None;
         let mut last_in_quote = 0;
         for (i, token) in self.tokens.iter().enumerate() {
             match token.kind {
-                Kind::Open(_) if open.is_none() => open = Some(i),
+                Kind::Open(_) => {
+                    if open.is_none() {
+                        open = Some(i);
+                        last_close = None;
+                    }
+                    depth += 1;
+                }
                 Kind::Close(_) => {
-                    if let Some(start) = open.take() {
-                        regions.push(Region {
-                            open: start,
-                            close: i,
-                        });
+                    if let Some(start) = open {
+                        depth -= 1;
+                        last_close = Some(i);
+                        if depth == 0 {
+                            regions.push(Region {
+                                open: start,
+                                close: i,
+                            });
+                            open = None;
+                        }
                     }
                 }
                 Kind::Break => {
                     if let Some(start) = open {
+                        // a transcript's next speaker (`"PENCE: …`) starts a quote of their own
                         let continues = matches!(
                             self.tokens.get(i + 1),
                             Some(Token {
                                 kind: Kind::Open(_),
                                 ..
                             })
-                        );
-                        if !continues {
-                            regions.push(Region {
-                                open: start,
-                                close: last_in_quote,
-                            });
+                        ) && !self.is_transcript_line(i + 1);
+                        if continues {
+                            // the next paragraph's opening mark continues this quote
+                            depth = 0;
+                        } else {
+                            let close = last_close.filter(|&c| c > start).unwrap_or(last_in_quote);
+                            regions.push(Region { open: start, close });
                             open = None;
+                            depth = 0;
                         }
                     }
                 }
@@ -218,10 +236,8 @@ impl<'a> Doc<'a> {
             }
         }
         if let Some(start) = open {
-            regions.push(Region {
-                open: start,
-                close: last_in_quote,
-            });
+            let close = last_close.filter(|&c| c > start).unwrap_or(last_in_quote);
+            regions.push(Region { open: start, close });
         }
         regions
     }

@@ -48,7 +48,7 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
             skip[a..=b].iter_mut().for_each(|s| *s = true);
         }
     }
-    let mut reported = reported_speech(doc, &skip);
+    let mut reported = reported_speech(doc, &skip, &found);
     // a reported clause that holds a direct quote with words outside it is the better reading:
     // PolNeAR's "mixed" quotes; one that only overlaps part of it yields to the direct quote
     reported.retain(|r| {
@@ -195,8 +195,11 @@ fn attribution_after(doc: &Doc<'_>, close: usize) -> Option<((usize, usize), (us
     }
     // the attribution ends at the next quotation mark or the end of the sentence
     let mut end = i;
-    while end < sentence_end && !doc.tokens[end].is_quote() && !doc.tokens[end].is_terminal() {
+    while end < sentence_end && !doc.tokens[end].is_quote() {
         end += 1;
+    }
+    while end > i && doc.tokens[end - 1].is_terminal() {
+        end -= 1;
     }
     if i >= end {
         return None;
@@ -453,7 +456,7 @@ fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
 /// The last token of a sentence's content: its final punctuation left out, unless a closing
 /// quotation mark follows it.
 fn content_end(doc: &Doc<'_>, end: usize) -> usize {
-    let mut last = end - 1;
+    let mut last = end.saturating_sub(1);
     while last > 0 && (doc.tokens[last].is_terminal() || doc.tokens[last].is_punct(',')) {
         last -= 1;
     }
@@ -476,16 +479,41 @@ fn kind_of(doc: &Doc<'_>, first: usize, last: usize) -> QuoteKind {
     }
 }
 
-fn reported_speech(doc: &Doc<'_>, skip: &[bool]) -> Vec<Found> {
+/// Whether a comma stands at `t`, or a comma and a closing mark (`,”`) end at `t`.
+fn comma_at(doc: &Doc<'_>, t: usize) -> bool {
+    doc.tokens[t].is_punct(',')
+        || (matches!(doc.tokens[t].kind, Kind::Close(_))
+            && t > 0
+            && doc.tokens[t - 1].is_punct(','))
+}
+
+/// Where reported content that starts at `s` stops before a coordinated cue of the same
+/// subject: `that the military is “depleted” and says he will expand it`.
+fn coordinated_cue(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
+    (s + 1..end).find(|&t| {
+        doc.is_in(t, &["and", "but"])
+            && (is_cue(doc, t + 1)
+                || (doc.is_in(t + 1, BETWEEN_SPEAKER_AND_CUE) && is_cue(doc, t + 2)))
+    })
+}
+
+fn reported_speech(doc: &Doc<'_>, skip: &[bool], direct: &[Found]) -> Vec<Found> {
     let mut found = Vec::new();
     for sentence in &doc.sentences {
         let (start, end) = (sentence.start, sentence.end);
-        for c in (start..end).filter(|&c| !skip[c]) {
-            if !doc.tokens[c].is_word() {
+        // the subject of the sentence's last cue, for cues that share it: `…, arguing that`
+        let mut subject = direct
+            .iter()
+            .filter(|f| f.cue.is_some_and(|(c, _)| (start..end).contains(&c)))
+            .find_map(|f| f.speaker);
+        let mut next = start;
+        for c in start..end {
+            if c < next || skip[c] || !doc.tokens[c].is_word() {
                 continue;
             }
             if doc.word(c) == lexicon::ACCORDING && c + 1 < end && doc.word(c + 1) == "to" {
                 if let Some(f) = according_to(doc, c, start, end) {
+                    next = f.quote.1.max(c + 1) + 1;
                     found.push(f);
                 }
                 continue;
@@ -493,9 +521,24 @@ fn reported_speech(doc: &Doc<'_>, skip: &[bool]) -> Vec<Found> {
             if !is_cue(doc, c) {
                 continue;
             }
-            if let Some(speaker) = speaker_before(doc, c, start) {
+            let shares_subject = c > start
+                && (doc.word(c).ends_with("ing") && doc.tokens[c - 1].is_punct(',')
+                    || doc.is_in(c - 1, &["and", "but"])
+                    || (doc.is_in(c - 1, BETWEEN_SPEAKER_AND_CUE)
+                        && c > start + 1
+                        && doc.is_in(c - 2, &["and", "but"])));
+            let speaker = if shares_subject {
+                subject
+            } else {
+                speaker_before(doc, c, start)
+            };
+            if let Some(speaker) = speaker {
+                subject = Some(speaker);
                 let s = content_start(doc, c, end);
-                let last = content_end(doc, end);
+                let mut last = content_end(doc, end);
+                if let Some(and) = coordinated_cue(doc, s, end) {
+                    last = content_end(doc, and);
+                }
                 if s <= last
                     && word_count(doc, s..last + 1) >= MIN_CONTENT_WORDS
                     && !doc.tokens[s].is_terminal()
@@ -506,18 +549,17 @@ fn reported_speech(doc: &Doc<'_>, skip: &[bool]) -> Vec<Found> {
                         cue: Some((c, c)),
                         kind: kind_of(doc, s, last),
                     });
-                    break;
+                    next = last + 1;
+                    continue;
                 }
                 // "…, X said." — what was said comes first
                 if let Some(f) = content_before(doc, start, speaker, c) {
+                    next = c + 1;
                     found.push(f);
-                    break;
                 }
             } else if let Some(speaker) = speaker_after(doc, c + 1, end) {
                 // "…, said X." — inverted
-                let comma = c
-                    .checked_sub(1)
-                    .filter(|&p| p > start && doc.tokens[p].is_punct(','));
+                let comma = c.checked_sub(1).filter(|&p| p > start && comma_at(doc, p));
                 if let Some(comma) = comma
                     && word_count(doc, start..comma) >= MIN_CONTENT_WORDS
                     && speaker.1 + 2 >= end
@@ -529,7 +571,7 @@ fn reported_speech(doc: &Doc<'_>, skip: &[bool]) -> Vec<Found> {
                         cue: Some((c, c)),
                         kind: kind_of(doc, start, last),
                     });
-                    break;
+                    next = end;
                 }
             }
         }
