@@ -48,7 +48,7 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
             skip[a..=b].iter_mut().for_each(|s| *s = true);
         }
     }
-    let mut reported = reported_speech(doc, &skip, &found);
+    let mut reported = reported_speech(doc, &regions, &skip, &found);
     // a reported clause that holds a direct quote with words outside it is the better reading:
     // PolNeAR's "mixed" quotes; one that only overlaps part of it yields to the direct quote
     reported.retain(|r| {
@@ -187,7 +187,15 @@ fn speaker_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, us
 /// `X stressed.` Returns the speaker and the cue.
 #[allow(clippy::type_complexity)]
 fn attribution_after(doc: &Doc<'_>, close: usize) -> Option<((usize, usize), (usize, usize))> {
-    let sentence_end = doc.sentences[doc.sentence_of[close]].end;
+    // `“…?” Clinton said.`: the splitter may have ended a sentence at the closing mark
+    let next = close + 1;
+    if next >= doc.tokens.len()
+        || doc.paragraph_of[next] != doc.paragraph_of[close]
+        || doc.tokens[next].kind == Kind::Break
+    {
+        return None;
+    }
+    let sentence_end = doc.sentences[doc.sentence_of[next]].end;
     let mut i = close + 1;
     while i < sentence_end && matches!(doc.tokens[i].kind, Kind::Punct(',' | '—' | '–' | '-' | '―'))
     {
@@ -240,6 +248,14 @@ fn attribution_before(
         return None;
     }
     let sentence_start = doc.sentences[doc.sentence_of[j - 1]].start;
+    // `Said Ellis: “…”`
+    if doc.is_in(sentence_start, CUE_VERBS)
+        && let Some(speaker) = speaker_after(doc, sentence_start + 1, j)
+    {
+        if speaker.1 + 1 == j {
+            return Some((speaker, Some((sentence_start, sentence_start))));
+        }
+    }
     if is_cue(doc, j - 1) {
         let speaker = speaker_before(doc, j - 1, sentence_start)?;
         return Some((speaker, Some((j - 1, j - 1))));
@@ -497,10 +513,28 @@ fn coordinated_cue(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
     })
 }
 
-fn reported_speech(doc: &Doc<'_>, skip: &[bool], direct: &[Found]) -> Vec<Found> {
+/// A sentence end moved to the closing mark of a quotation it ends inside:
+/// `told Fox that "they hit Matt. ... It is gaming the ref."`
+fn extend_into_quote(doc: &Doc<'_>, regions: &[Region], end: usize) -> usize {
+    let last = end - 1;
+    regions
+        .iter()
+        .find(|r| {
+            r.open <= last && last < r.close && doc.paragraph_of[r.close] == doc.paragraph_of[last]
+        })
+        .map_or(end, |r| r.close + 1)
+}
+
+fn reported_speech(
+    doc: &Doc<'_>,
+    regions: &[Region],
+    skip: &[bool],
+    direct: &[Found],
+) -> Vec<Found> {
     let mut found = Vec::new();
     for sentence in &doc.sentences {
-        let (start, end) = (sentence.start, sentence.end);
+        let start = sentence.start;
+        let end = extend_into_quote(doc, regions, sentence.end);
         // the subject of the sentence's last cue, for cues that share it: `…, arguing that`
         let mut subject = direct
             .iter()
@@ -534,6 +568,12 @@ fn reported_speech(doc: &Doc<'_>, skip: &[bool], direct: &[Found]) -> Vec<Found>
             };
             if let Some(speaker) = speaker {
                 subject = Some(speaker);
+                // "The country “has made changes,” McConnell said in June": content comes first
+                if !shares_subject && let Some(f) = content_before(doc, start, speaker, c) {
+                    next = end;
+                    found.push(f);
+                    continue;
+                }
                 let s = content_start(doc, c, end);
                 let mut last = content_end(doc, end);
                 if let Some(and) = coordinated_cue(doc, s, end) {
@@ -551,11 +591,6 @@ fn reported_speech(doc: &Doc<'_>, skip: &[bool], direct: &[Found]) -> Vec<Found>
                     });
                     next = last + 1;
                     continue;
-                }
-                // "…, X said." — what was said comes first
-                if let Some(f) = content_before(doc, start, speaker, c) {
-                    next = c + 1;
-                    found.push(f);
                 }
             } else if let Some(speaker) = speaker_after(doc, c + 1, end) {
                 // "…, said X." — inverted
@@ -610,7 +645,11 @@ fn content_before(
 
 /// `according to X, …` and `…, according to X.`
 fn according_to(doc: &Doc<'_>, c: usize, start: usize, end: usize) -> Option<Found> {
-    let speaker = speaker_after(doc, c + 2, end)?;
+    let speaker = speaker_after(doc, c + 2, end).or_else(|| {
+        // "according to conservative talk radio host Rush Limbaugh,"
+        let comma = (c + 2..end.min(c + 14)).find(|&t| !doc.tokens[t].is_word())?;
+        (comma > c + 2).then(|| (c + 2, comma - 1))
+    })?;
     let cue = Some((c, c + 1));
     if c == start || (c == start + 1 && !doc.tokens[start].is_word()) {
         let comma = (speaker.1 + 1..end).find(|&t| doc.tokens[t].is_punct(','))?;
