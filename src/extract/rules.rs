@@ -311,7 +311,9 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
             i += 1;
             continue;
         }
-        let at_start = starts_sentence(doc, open);
+        // at the start of its sentence, or introduced by a colon: `X scolded him: “…”`
+        let at_start =
+            starts_sentence(doc, open) || (open > 0 && doc.tokens[open - 1].is_punct(':'));
         let before = attribution_before(doc, open);
         let mut attribution = None;
         if let Some((speaker, cue)) = before {
@@ -322,9 +324,13 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
             while let Some(next) = regions.get(i + 1) {
                 let same_paragraph = doc.paragraph_of[next.open] == doc.paragraph_of[close];
                 let right_after = doc.sentence_of[next.open] <= doc.sentence_of[close] + 1;
+                // across a sentence end too: `“A,” he said. “B.”` is one quote (measured on
+                // PolNeAR dev: direct+mixed F1 83.1 merged, 72.6 not)
                 let next_is_whole =
                     starts_sentence(doc, next.open) || doc.tokens[next.open - 1].is_punct(',');
+                let one_cue = (close + 1..next.open).filter(|&t| is_cue(doc, t)).count() <= 1;
                 if same_paragraph
+                    && one_cue
                     && right_after
                     && next_is_whole
                     && word_count(doc, close + 1..next.open) <= 30
