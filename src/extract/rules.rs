@@ -224,7 +224,9 @@ fn attribution_after(doc: &Doc<'_>, close: usize) -> Option<((usize, usize), (us
         let speaker = speaker_after(doc, i, end)?;
         return (speaker.1 + 1 == end).then_some((speaker, (i - 1, i - 1)));
     }
-    let cue = (i..end.min(i + MAX_SPEAKER_WORDS + 6)).find(|&c| is_cue(doc, c))?;
+    // the cue comes within the speaker's words, an appositive included:
+    // `” Scott Pruitt, the Republican attorney general of Oklahoma, said`
+    let cue = (i..end.min(i + MAX_SPEAKER_WORDS + 20)).find(|&c| is_cue(doc, c))?;
     let speaker = speaker_before(doc, cue, i)?;
     // everything between the mark and the cue is the speaker: `Mr. Morgan of the Sierra Club said`
     (speaker.0 >= i && (i..speaker.0).all(|t| !doc.tokens[t].is_word()))
@@ -584,6 +586,12 @@ fn reported_speech(
                 let mut last = content_end(doc, end);
                 if let Some(and) = coordinated_cue(doc, s, end) {
                     last = content_end(doc, and);
+                }
+                if doc.is_in(c, lexicon::LABELLING_CUES)
+                    && let Some(label_end) =
+                        (s..=last).find(|&t| matches!(doc.tokens[t].kind, Kind::Close(_)))
+                {
+                    last = label_end;
                 }
                 if s <= last
                     && word_count(doc, s..last + 1) >= MIN_CONTENT_WORDS
