@@ -253,10 +253,9 @@ fn attribution_before(
     // `Said Ellis: “…”`
     if doc.is_in(sentence_start, CUE_VERBS)
         && let Some(speaker) = speaker_after(doc, sentence_start + 1, j)
+        && speaker.1 + 1 == j
     {
-        if speaker.1 + 1 == j {
-            return Some((speaker, Some((sentence_start, sentence_start))));
-        }
+        return Some((speaker, Some((sentence_start, sentence_start))));
     }
     if is_cue(doc, j - 1) {
         let speaker = speaker_before(doc, j - 1, sentence_start)?;
@@ -549,8 +548,8 @@ fn reported_speech(
             .filter(|f| f.cue.is_some_and(|(c, _)| (start..end).contains(&c)))
             .find_map(|f| f.speaker);
         let mut next = start;
-        for c in start..end {
-            if c < next || skip[c] || !doc.tokens[c].is_word() {
+        for (c, &skipped) in skip.iter().enumerate().take(end).skip(start) {
+            if c < next || skipped || !doc.tokens[c].is_word() {
                 continue;
             }
             if doc.word(c) == lexicon::ACCORDING && c + 1 < end && doc.word(c + 1) == "to" {
