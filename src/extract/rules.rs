@@ -532,6 +532,22 @@ fn extend_into_quote(doc: &Doc<'_>, regions: &[Region], end: usize) -> usize {
         .map_or(end, |r| r.close + 1)
 }
 
+/// Where a new clause with its own subject starts after a comma: `…, and the downgrade is …`.
+fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
+    (s + 2..end.saturating_sub(2)).find(|&t| {
+        doc.tokens[t - 1].is_punct(',')
+            && doc.is_in(t, &["and", "but", "while", "although", "though", "yet"])
+            && !doc.tokens[s..t].iter().any(|k| k.is_quote())
+            && (doc.is_in(
+                t + 1,
+                &[
+                    "the", "a", "an", "he", "she", "they", "it", "we", "i", "his", "her", "their",
+                    "its",
+                ],
+            ) || doc.starts_upper(t + 1))
+    })
+}
+
 fn reported_speech(
     doc: &Doc<'_>,
     regions: &[Region],
@@ -575,6 +591,23 @@ fn reported_speech(
             };
             if let Some(speaker) = speaker {
                 subject = Some(speaker);
+                // `The museum, Mr. Obama said, would make visitors …`: the whole sentence
+                if !shares_subject
+                    && speaker.0 > start + 1
+                    && doc.tokens[speaker.0 - 1].is_punct(',')
+                    && doc.tokens.get(c + 1).is_some_and(|t| t.is_punct(','))
+                    && word_count(doc, c + 2..end) >= MIN_CONTENT_WORDS
+                {
+                    let last = content_end(doc, end);
+                    found.push(Found {
+                        quote: (start, last),
+                        speaker: Some(speaker),
+                        cue: Some((c, c)),
+                        kind: kind_of(doc, start, last),
+                    });
+                    next = end;
+                    continue;
+                }
                 // "The country “has made changes,” McConnell said in June": content comes first
                 if !shares_subject && let Some(f) = content_before(doc, start, speaker, c) {
                     next = end;
@@ -583,7 +616,8 @@ fn reported_speech(
                 }
                 let s = content_start(doc, c, end);
                 let mut last = content_end(doc, end);
-                if let Some(and) = coordinated_cue(doc, s, end) {
+                if let Some(and) = coordinated_cue(doc, s, end).or_else(|| new_clause(doc, s, end))
+                {
                     last = content_end(doc, and);
                 }
                 if doc.is_in(c, lexicon::LABELLING_CUES)

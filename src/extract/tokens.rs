@@ -135,8 +135,27 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             });
             continue;
         }
-        let end = i + c.len_utf8();
+        let mut end = i + c.len_utf8();
         let prev = text[..i].chars().next_back();
+        // two apostrophes are a double quotation mark (`''I think so,'' he said.`)
+        if c == '\'' && bytes.get(end) == Some(&b'\'') {
+            end += 1;
+            chars.next();
+            let next = text[end..].chars().next();
+            let after_space = prev.is_none_or(|p| p.is_whitespace() || "([{—–-".contains(p));
+            let before_space = next.is_none_or(|n| n.is_whitespace() || ",.;:!?)".contains(n));
+            let kind = if after_space && !before_space {
+                Kind::Open('"')
+            } else {
+                Kind::Close('"')
+            };
+            tokens.push(Token {
+                start: i,
+                end,
+                kind,
+            });
+            continue;
+        }
         let next = text[end..].chars().next();
         let kind = match c {
             '“' | '«' | '„' | '‹' => Kind::Open(c),
@@ -198,6 +217,16 @@ mod tests {
             .filter(|k| matches!(k, Kind::Open(_) | Kind::Close(_)))
             .collect();
         assert_eq!(kinds, [Kind::Open('"'), Kind::Close('"')]);
+    }
+
+    #[test]
+    fn two_apostrophes_are_a_double_quotation_mark() {
+        let kinds: Vec<Kind> = tokenize("''It works,'' he said.")
+            .into_iter()
+            .map(|t| t.kind)
+            .collect();
+        assert_eq!(kinds[0], Kind::Open('"'));
+        assert_eq!(kinds[4], Kind::Close('"'));
     }
 
     #[test]
