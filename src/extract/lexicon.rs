@@ -85,6 +85,23 @@ pub const TIME_WORDS: &[&str] = &[
     "publicly", "privately", "previously", "then",
 ];
 
+/// Verbs of intent or stance whose object is what is attributed: `pledged to impose sanctions`,
+/// `supports the bill`. They count as cues only with a named or pronoun subject.
+#[rustfmt::skip]
+pub const STANCE_VERBS: &[&str] = &[
+    "want", "wants", "wanted", "plan", "plans", "planned", "pledge", "pledges", "pledged",
+    "vow", "vows", "vowed", "promise", "promises", "promised", "refuse", "refuses", "refused",
+    "decline", "declines", "declined", "decide", "decided", "decides", "agree", "agrees",
+    "agreed", "threaten", "threatens", "threatened", "hope", "hopes", "hoped", "intend",
+    "intends", "intended", "seek", "seeks", "sought", "support", "supports", "supported",
+    "oppose", "opposes", "opposed", "propose", "proposes", "proposed", "demand", "demands",
+    "demanded", "reject", "rejects", "rejected", "endorse", "endorses", "endorsed", "blame",
+    "blames", "blamed", "defend", "defends", "defended", "favor", "favors", "favored", "back",
+    "backs", "backed", "welcome", "welcomed", "welcomes", "question", "questions", "discuss",
+    "discussed", "discusses", "unveil", "unveiled", "unveils", "outline", "outlined",
+    "outlines", "offer", "offers", "offered", "encourage", "encourages", "encouraged",
+];
+
 /// Cues of reported speech that are not verbs: "according to X".
 pub const ACCORDING: &str = "according";
 

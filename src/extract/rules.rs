@@ -74,6 +74,31 @@ fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
     doc.is_in(i, CUE_VERBS) && !doc.starts_upper(i)
 }
 
+/// Whether a speaker phrase names someone or refers to them: a capitalized word or a pronoun,
+/// not a common noun phrase ("the plan").
+fn is_source(doc: &Doc<'_>, speaker: (usize, usize)) -> bool {
+    (speaker.0..=speaker.1).any(|t| doc.starts_upper(t))
+        || (speaker.0 == speaker.1 && doc.is_in(speaker.0, PRONOUNS))
+}
+
+/// A verb of stance or intent with a source for subject, or any verb-like word directly
+/// followed by `that` (`Mr. Obama's bet is that …`): a weaker cue, tried after the others.
+fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> {
+    if doc.starts_upper(c) || !doc.is_word(c) {
+        return None;
+    }
+    let stance = doc.is_in(c, lexicon::STANCE_VERBS);
+    let before_that = doc.word(c + 1) == "that"
+        && !doc.is_in(c, SPEAKER_STOPS)
+        && (doc.word(c).ends_with('s')
+            || doc.word(c).ends_with("ed")
+            || doc.is_in(c, &["is", "was"]));
+    if !stance && !before_that {
+        return None;
+    }
+    speaker_before(doc, c, start).filter(|&s| is_source(doc, s))
+}
+
 /// The speaker phrase that ends just before token `end` (exclusive), reading backwards and not
 /// past `limit`: a pronoun, a name, or a description ("the Russian president"). An appositive
 /// (`Brian Fallon, the campaign's press secretary, noted`) or a parenthesis (`Rep. John Mica
@@ -332,6 +357,7 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
                 let one_cue = (close + 1..next.open).filter(|&t| is_cue(doc, t)).count() <= 1;
                 if same_paragraph
                     && one_cue
+                    && ends_sentence(doc, next.close)
                     && right_after
                     && next_is_whole
                     && word_count(doc, close + 1..next.open) <= 30
@@ -401,6 +427,12 @@ fn colon_introduction(doc: &Doc<'_>, paragraph: usize) -> Option<(usize, usize)>
     speaker_before(doc, cue, sentence_start).or_else(|| speaker_after(doc, cue + 1, last))
 }
 
+/// Words that open an adjunct between a cue and its `that`: `said at a meeting … that`.
+#[rustfmt::skip]
+const LEADS: &[&str] = &[
+    "at", "in", "on", "during", "after", "before", "from", "to", "with", "that", "last", "this", "earlier", "later", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "reporters", "me", "him", "her", "us", "them", "cnn", "the", "a", "an", "via", "by", "through", "while", "when", "over",
+];
+
 /// Where what was said starts after a cue at `cue`, within a sentence ending at `end`: past an
 /// addressee (`told reporters`), a date (`said Monday`) or an adjunct before `that` (`said at a
 /// meeting … that`).
@@ -413,42 +445,7 @@ fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
         let adjunct = (s..that).all(|t| {
             !doc.tokens[t].is_quote() && !doc.is_in(t, &["he", "she", "it", "they", "we", "i"])
         });
-        let leads = doc.is_in(
-            s,
-            &[
-                "at",
-                "in",
-                "on",
-                "during",
-                "after",
-                "before",
-                "from",
-                "to",
-                "with",
-                "that",
-                "last",
-                "this",
-                "earlier",
-                "later",
-                "monday",
-                "tuesday",
-                "wednesday",
-                "thursday",
-                "friday",
-                "saturday",
-                "sunday",
-                "reporters",
-                "me",
-                "him",
-                "her",
-                "us",
-                "them",
-                "cnn",
-                "the",
-                "a",
-                "an",
-            ],
-        ) || doc.starts_upper(s);
+        let leads = doc.is_in(s, LEADS) || doc.starts_upper(s);
         if adjunct && (leads || that == s) {
             return that;
         }
@@ -532,10 +529,14 @@ fn extend_into_quote(doc: &Doc<'_>, regions: &[Region], end: usize) -> usize {
         .map_or(end, |r| r.close + 1)
 }
 
-/// Where a new clause with its own subject starts after a comma: `…, and the downgrade is …`.
+/// Where a new clause with its own subject starts after a comma or a dash: `…, and the
+/// downgrade is …`.
 fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
     (s + 2..end.saturating_sub(2)).find(|&t| {
-        doc.tokens[t - 1].is_punct(',')
+        // a relative clause (`…, which forced her to leave`) stays: PolNeAR's spans keep it
+        let after_comma = doc.tokens[t - 1].is_punct(',')
+            || matches!(doc.tokens[t - 1].kind, Kind::Punct('—' | '–'));
+        after_comma
             && doc.is_in(t, &["and", "but", "while", "although", "though", "yet"])
             && !doc.tokens[s..t].iter().any(|k| k.is_quote())
             && (doc.is_in(
@@ -576,6 +577,25 @@ fn reported_speech(
                 continue;
             }
             if !is_cue(doc, c) {
+                if let Some(speaker) = is_weak_cue(doc, c, start) {
+                    let s = content_start(doc, c, end);
+                    let mut last = content_end(doc, end);
+                    if let Some(and) =
+                        coordinated_cue(doc, s, end).or_else(|| new_clause(doc, s, end))
+                    {
+                        last = content_end(doc, and);
+                    }
+                    if s <= last && word_count(doc, s..last + 1) >= 2 && doc.tokens[s].is_word() {
+                        found.push(Found {
+                            quote: (s, last),
+                            speaker: Some(speaker),
+                            cue: Some((c, c)),
+                            kind: kind_of(doc, s, last),
+                        });
+                        subject = Some(speaker);
+                        next = last + 1;
+                    }
+                }
                 continue;
             }
             let shares_subject = c > start
@@ -642,9 +662,14 @@ fn reported_speech(
             } else if let Some(speaker) = speaker_after(doc, c + 1, end) {
                 // "…, said X." — inverted
                 let comma = c.checked_sub(1).filter(|&p| p > start && comma_at(doc, p));
+                let speaker_ends = speaker.1 + 2 >= end
+                    || doc
+                        .tokens
+                        .get(speaker.1 + 1)
+                        .is_some_and(|t| t.is_punct(',') || t.is_punct('('));
                 if let Some(comma) = comma
                     && word_count(doc, start..comma) >= MIN_CONTENT_WORDS
-                    && speaker.1 + 2 >= end
+                    && speaker_ends
                 {
                     let last = content_end(doc, comma + 1);
                     found.push(Found {
