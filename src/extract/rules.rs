@@ -585,7 +585,18 @@ fn reported_speech(
                     {
                         last = content_end(doc, and);
                     }
-                    if s <= last && word_count(doc, s..last + 1) >= 2 && doc.tokens[s].is_word() {
+                    // a speech cue later in the sentence is the real attribution:
+                    // `The United States seeks to …, according to Putin.`
+                    let speech_later = (c + 1..end).any(|t| {
+                        !skip[t]
+                            && (is_cue(doc, t)
+                                || (doc.word(t) == lexicon::ACCORDING && doc.word(t + 1) == "to"))
+                    });
+                    if !speech_later
+                        && s <= last
+                        && word_count(doc, s..last + 1) >= 2
+                        && doc.tokens[s].is_word()
+                    {
                         found.push(Found {
                             quote: (s, last),
                             speaker: Some(speaker),
