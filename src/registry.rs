@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use crate::domain::{
     ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleName, Claim, ClaimName, ClaimPatch,
-    NewApiKey, NewArticle, NewClaim, NewVerdict, Role, Verdict, VerdictName,
+    NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, QuoteDraft, Role, Verdict, VerdictName,
 };
 use crate::error::{Error, FieldViolation};
 use crate::store::articles::ArticleFilter;
-use crate::store::claims::{ClaimFilter, UpdateOutcome};
+use crate::store::claims::{ClaimFilter, ClaimRecord, UpdateOutcome};
 use crate::store::idempotency::{Earlier, IdempotencyKey};
 use crate::store::{self, Page, api_keys, articles, claims, idempotency, verdicts};
 
@@ -69,20 +69,31 @@ impl Registry {
     }
 
     /// Registers an article, or returns the stored one with the same canonical URL and body.
+    /// With `extract`, a newly stored article's attributed statements are registered as
+    /// extracted claims in the same transaction; they are returned in text order.
     pub async fn create_article(
         &self,
         article: NewArticle,
         request: Option<IdempotencyKey>,
-    ) -> Result<(Article, bool), Error> {
+        extract: bool,
+    ) -> Result<(Article, bool, Vec<Claim>), Error> {
         let mut tx = self.pool.begin().await?;
         if let Some(name) = earlier(&mut tx, request.as_ref()).await? {
             let name = ArticleName::parse(&name).map_err(anyhow::Error::msg)?;
-            return Ok((self.get_article(name, true).await?, false));
+            return Ok((self.get_article(name, true).await?, false, Vec::new()));
         }
         let (stored, created) = articles::insert(&mut tx, &article).await?;
+        let mut extracted = Vec::new();
+        if created && extract {
+            for proposal in crate::extract::propose(article.body.as_str()) {
+                let claim = extracted_claim(stored.name, proposal);
+                let name = insert_claim(&mut tx, claim).await?;
+                extracted.push(fetch_claim(&mut tx, name).await?);
+            }
+        }
         remember(&mut tx, request.as_ref(), &stored.name.to_string()).await?;
         tx.commit().await?;
-        Ok((stored, created))
+        Ok((stored, created, extracted))
     }
 
     /// One article.
@@ -117,35 +128,7 @@ impl Registry {
             let name = ClaimName::parse(&name).map_err(anyhow::Error::msg)?;
             return fetch_claim(&mut tx, name).await;
         }
-        let ids: Vec<Uuid> = claim
-            .quotes
-            .iter()
-            .map(|q| q.article.0)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let bodies = articles::bodies(&mut tx, &ids).await?;
-        let mut quotes = Vec::with_capacity(claim.quotes.len());
-        let mut violations = Vec::new();
-        for (i, draft) in claim.quotes.into_iter().enumerate() {
-            let Some(body) = bodies.get(&draft.article.0) else {
-                return Err(Error::not_found(format!(
-                    "{} (claim.quotes[{i}].article)",
-                    draft.article
-                )));
-            };
-            match draft.anchor(body) {
-                Ok(quote) => quotes.push(quote),
-                Err(rejection) => violations.push(FieldViolation {
-                    field: format!("claim.quotes[{i}].{}", rejection.field),
-                    description: rejection.description,
-                }),
-            }
-        }
-        if !violations.is_empty() {
-            return Err(Error::InvalidArgument(violations));
-        }
-        let name = claims::insert(&mut tx, &claim.statement, &claim.claimant, &quotes).await?;
+        let name = insert_claim(&mut tx, claim).await?;
         remember(&mut tx, request.as_ref(), &name.to_string()).await?;
         let stored = fetch_claim(&mut tx, name).await?;
         tx.commit().await?;
@@ -172,7 +155,11 @@ impl Registry {
     /// Changes a claim if the client's etag is still current.
     pub async fn update_claim(&self, patch: ClaimPatch) -> Result<Claim, Error> {
         let mut tx = self.pool.begin().await?;
-        match claims::update(&mut tx, &patch).await? {
+        let checkworthiness = patch
+            .statement
+            .as_deref()
+            .map(crate::extract::checkworthiness::score);
+        match claims::update(&mut tx, &patch, checkworthiness).await? {
             UpdateOutcome::Updated => {}
             UpdateOutcome::Missing => return Err(Error::not_found(patch.name.to_string())),
             UpdateOutcome::Stale => {
@@ -295,6 +282,69 @@ impl Registry {
             Err(Error::AlreadyExists(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Anchors a claim's quotes in their articles and stores it, scored: the one way into the
+/// claims table.
+async fn insert_claim(conn: &mut PgConnection, claim: NewClaim) -> Result<ClaimName, Error> {
+    let ids: Vec<Uuid> = claim
+        .quotes
+        .iter()
+        .map(|q| q.article.0)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let bodies = articles::bodies(conn, &ids).await?;
+    let mut quotes = Vec::with_capacity(claim.quotes.len());
+    let mut violations = Vec::new();
+    for (i, draft) in claim.quotes.into_iter().enumerate() {
+        let Some(body) = bodies.get(&draft.article.0) else {
+            return Err(Error::not_found(format!(
+                "{} (claim.quotes[{i}].article)",
+                draft.article
+            )));
+        };
+        match draft.anchor(body) {
+            Ok(quote) => quotes.push(quote),
+            Err(rejection) => violations.push(FieldViolation {
+                field: format!("claim.quotes[{i}].{}", rejection.field),
+                description: rejection.description,
+            }),
+        }
+    }
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    let record = ClaimRecord {
+        statement: &claim.statement,
+        claimant: &claim.claimant,
+        origin: claim.origin,
+        checkworthiness: crate::extract::checkworthiness::score(&claim.statement),
+    };
+    Ok(claims::insert(conn, &record, &quotes).await?)
+}
+
+/// The claim an extractor proposal stands for, quoting `article`.
+fn extracted_claim(article: ArticleName, proposal: crate::extract::Proposal) -> NewClaim {
+    let quote = proposal.quote;
+    // the extractor only proposes quotes with a speaker
+    let speaker = quote.speaker.expect("proposals have a speaker");
+    NewClaim {
+        statement: proposal.statement,
+        claimant: proposal.claimant,
+        origin: Origin::Extracted,
+        quotes: vec![QuoteDraft {
+            article,
+            span: Some(quote.quote.span),
+            text: quote.quote.text,
+            speaker: speaker.text,
+            speaker_span: Some(speaker.span),
+            cue_span: quote.cue.as_ref().map(|c| c.span),
+            cue: quote.cue.map(|c| c.text),
+            kind: quote.kind,
+            resolved_speaker: quote.resolved_speaker,
+        }],
     }
 }
 

@@ -42,10 +42,14 @@ impl ArticleService for ArticleApi {
             &request,
         )?;
         let article = new_article(request.article)?;
-        let (article, created) = self.registry.create_article(article, key).await?;
+        let (article, created, claims) = self
+            .registry
+            .create_article(article, key, request.extract_claims)
+            .await?;
         Ok(Response::new(CreateArticleResponse {
             article: Some(encode_article(article)),
             created,
+            claims: claims.into_iter().map(convert::encode_claim).collect(),
         }))
     }
 

@@ -3,17 +3,18 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    encode_claim, encode_verdict, idempotency_key, new_claim, new_verdict, next_page_token, page,
-    rating, required, review_state,
+    encode_claim, encode_proposal, encode_verdict, idempotency_key, new_claim, new_verdict,
+    next_page_token, page, rating, required, review_state,
 };
 use super::proto::claim_service_server::ClaimService;
 use super::proto::{
     CreateClaimRequest, CreateClaimResponse, CreateVerdictRequest, CreateVerdictResponse,
-    GetClaimRequest, GetClaimResponse, ListClaimsRequest, ListClaimsResponse, ListVerdictsRequest,
-    ListVerdictsResponse, UpdateClaimRequest, UpdateClaimResponse,
+    ExtractClaimsRequest, ExtractClaimsResponse, GetClaimRequest, GetClaimResponse,
+    ListClaimsRequest, ListClaimsResponse, ListVerdictsRequest, ListVerdictsResponse,
+    UpdateClaimRequest, UpdateClaimResponse,
 };
 use crate::domain::{
-    ArticleName, ClaimName, ClaimPatch, ClaimVersion, Role, limits, required_text,
+    ArticleBody, ArticleName, ClaimName, ClaimPatch, ClaimVersion, Role, limits, required_text,
 };
 use crate::error::{Error, FieldContext};
 use crate::registry::Registry;
@@ -184,6 +185,23 @@ impl ClaimService for ClaimApi {
             .await?;
         Ok(Response::new(CreateVerdictResponse {
             verdict: Some(encode_verdict(verdict)),
+        }))
+    }
+
+    async fn extract_claims(
+        &self,
+        request: Request<ExtractClaimsRequest>,
+    ) -> Result<Response<ExtractClaimsResponse>, Status> {
+        super::authorize(&self.registry, &request, Role::Reader).await?;
+        let text = ArticleBody::parse(request.into_inner().text).field("text")?;
+        // the extractor is CPU work: keep it off the threads that serve other calls
+        let proposals = tokio::task::spawn_blocking(move || crate::extract::propose(text.as_str()))
+            .await
+            .map_err(|e| {
+                Error::Internal(anyhow::Error::new(e).context("the extractor panicked"))
+            })?;
+        Ok(Response::new(ExtractClaimsResponse {
+            claims: proposals.into_iter().map(encode_proposal).collect(),
         }))
     }
 

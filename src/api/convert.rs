@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::proto;
 use crate::domain::{
     self, ArticleBody, ArticleName, EvidenceSource, LanguageCode, NewArticle, NewClaim, NewVerdict,
-    PageSize, PageToken, QuoteDraft, QuoteKind, Rating, ReviewState, Span, WebUrl, limits,
+    Origin, PageSize, PageToken, QuoteDraft, QuoteKind, Rating, ReviewState, Span, WebUrl, limits,
     optional_text, required_text,
 };
 use crate::error::{Error, FieldContext};
@@ -156,6 +156,7 @@ fn quote(q: proto::Quote, path: &str) -> Result<QuoteDraft, Error> {
         cue: Some(cue).filter(|c| !c.is_empty()),
         cue_span: span(q.cue_span, format!("{path}.cue_span"))?,
         kind: quote_kind(q.kind, format!("{path}.kind"))?,
+        resolved_speaker: None,
     })
 }
 
@@ -182,6 +183,7 @@ pub fn new_claim(claim: Option<proto::Claim>) -> Result<NewClaim, Error> {
             .enumerate()
             .map(|(i, q)| quote(q, &format!("claim.quotes[{i}]")))
             .collect::<Result<_, _>>()?,
+        origin: Origin::Manual,
     })
 }
 
@@ -295,12 +297,16 @@ fn encode_span(span: Span) -> proto::TextSpan {
     }
 }
 
-fn encode_quote(q: domain::Quote) -> proto::Quote {
-    let kind = match q.kind {
+fn encode_kind(kind: QuoteKind) -> proto::QuoteKind {
+    match kind {
         QuoteKind::Direct => proto::QuoteKind::Direct,
         QuoteKind::Indirect => proto::QuoteKind::Indirect,
         QuoteKind::Mixed => proto::QuoteKind::Mixed,
-    };
+    }
+}
+
+fn encode_quote(q: domain::Quote) -> proto::Quote {
+    let kind = encode_kind(q.kind);
     proto::Quote {
         article: q.article.to_string(),
         span: Some(encode_span(q.quote.span)),
@@ -310,6 +316,7 @@ fn encode_quote(q: domain::Quote) -> proto::Quote {
         cue_span: q.cue.as_ref().map(|c| encode_span(c.span)),
         cue: q.cue.map(|c| c.text).unwrap_or_default(),
         kind: kind.into(),
+        resolved_speaker: q.resolved_speaker.unwrap_or_default(),
     }
 }
 
@@ -361,5 +368,40 @@ pub fn encode_claim(c: domain::Claim) -> proto::Claim {
         etag: c.version.etag(),
         create_time: Some(encode_time(c.create_time)),
         update_time: Some(encode_time(c.update_time)),
+        origin: encode_origin(c.origin).into(),
+        checkworthiness: c.checkworthiness.unwrap_or_default(),
+    }
+}
+
+fn encode_origin(origin: Origin) -> proto::Origin {
+    match origin {
+        Origin::Manual => proto::Origin::Manual,
+        Origin::Extracted => proto::Origin::Extracted,
+    }
+}
+
+/// An extractor proposal as the claim it would register: no name, one quote whose spans point
+/// into the extracted text.
+pub fn encode_proposal(p: crate::extract::Proposal) -> proto::Claim {
+    let q = p.quote;
+    let speaker = q.speaker;
+    proto::Claim {
+        statement: p.statement,
+        claimant: p.claimant,
+        quotes: vec![proto::Quote {
+            article: String::new(),
+            span: Some(encode_span(q.quote.span)),
+            text: q.quote.text,
+            speaker_span: speaker.as_ref().map(|s| encode_span(s.span)),
+            speaker: speaker.map(|s| s.text).unwrap_or_default(),
+            cue_span: q.cue.as_ref().map(|c| encode_span(c.span)),
+            cue: q.cue.map(|c| c.text).unwrap_or_default(),
+            kind: encode_kind(q.kind).into(),
+            resolved_speaker: q.resolved_speaker.unwrap_or_default(),
+        }],
+        review_state: proto::ReviewState::Unreviewed.into(),
+        origin: proto::Origin::Extracted.into(),
+        checkworthiness: q.checkworthiness,
+        ..Default::default()
     }
 }

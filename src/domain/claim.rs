@@ -14,7 +14,8 @@ pub const MAX_CLAIMANT_CHARS: usize = 300;
 /// per group of articles, not with an unbounded list.
 pub const MAX_QUOTES_PER_CLAIM: usize = 50;
 
-/// A claim as a client asks to register it; its quotes are not yet anchored.
+/// A claim as a client asks to register it, or as the extractor proposes it; its quotes are
+/// not yet anchored.
 #[derive(Debug, Clone)]
 pub struct NewClaim {
     /// The statement.
@@ -23,6 +24,36 @@ pub struct NewClaim {
     pub claimant: String,
     /// Where it was made: 1 to [`MAX_QUOTES_PER_CLAIM`] quotes.
     pub quotes: Vec<QuoteDraft>,
+    /// Who registers it.
+    pub origin: Origin,
+}
+
+/// Who registered a claim: reviewers weigh a client's claims and the extractor's differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A client, through CreateClaim.
+    Manual,
+    /// The service's extractor, through CreateArticle with extraction.
+    Extracted,
+}
+
+impl Origin {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Manual => "manual",
+            Origin::Extracted => "extracted",
+        }
+    }
+
+    /// The origin a stored name stands for.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        match value {
+            "manual" => Some(Origin::Manual),
+            "extracted" => Some(Origin::Extracted),
+            _ => None,
+        }
+    }
 }
 
 /// Where a claim stands in review.
@@ -110,6 +141,10 @@ pub struct Claim {
     pub create_time: OffsetDateTime,
     /// When it last changed.
     pub update_time: OffsetDateTime,
+    /// Who registered it.
+    pub origin: Origin,
+    /// How worth checking its statement is, in [0, 1], when scored.
+    pub checkworthiness: Option<f32>,
 }
 
 #[cfg(test)]

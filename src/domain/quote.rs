@@ -105,6 +105,8 @@ pub struct QuoteDraft {
     pub cue_span: Option<Span>,
     /// How the words render the speaker's.
     pub kind: QuoteKind,
+    /// The name the speaker refers to, when the extractor resolved it.
+    pub resolved_speaker: Option<String>,
 }
 
 /// A quote anchored to its article: every text is the body's text at its span.
@@ -120,6 +122,8 @@ pub struct Quote {
     pub cue: Option<Anchored>,
     /// How the words render the speaker's.
     pub kind: QuoteKind,
+    /// The name the speaker refers to, when the extractor resolved it.
+    pub resolved_speaker: Option<String>,
 }
 
 /// Why a quote could not be anchored: the field of the quote at fault and what is wrong.
@@ -173,6 +177,7 @@ impl QuoteDraft {
             speaker,
             cue,
             kind: self.kind,
+            resolved_speaker: self.resolved_speaker,
         })
     }
 }
@@ -311,6 +316,7 @@ mod tests {
             cue: None,
             cue_span: None,
             kind: QuoteKind::Direct,
+            resolved_speaker: None,
         }
     }
 

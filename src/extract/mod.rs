@@ -109,3 +109,65 @@ pub fn extract(text: &str) -> Vec<ExtractedQuote> {
 
 #[cfg(test)]
 mod tests;
+
+/// A claim the extractor proposes: what CreateArticle with extraction registers, and what
+/// ExtractClaims previews.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    /// The statement: the quote's words, without the marks and punctuation around them, cut to
+    /// the longest statement the registry takes.
+    pub statement: String,
+    /// Who made it: the resolved name of the speaker, or the speaker as written.
+    pub claimant: String,
+    /// The quote that carries it.
+    pub quote: ExtractedQuote,
+}
+
+/// The registrable claims of a text: every extracted quote with a speaker, in text order.
+pub fn propose(text: &str) -> Vec<Proposal> {
+    use crate::domain::limits::{
+        MAX_CLAIMANT_CHARS, MAX_QUOTE_CHARS, MAX_SPEAKER_CHARS, MAX_STATEMENT_CHARS,
+    };
+    extract(text)
+        .into_iter()
+        .filter_map(|quote| {
+            let speaker = quote.speaker.as_ref()?;
+            let claimant = quote
+                .resolved_speaker
+                .clone()
+                .unwrap_or_else(|| speaker.text.clone());
+            let fits = speaker.text.chars().count() <= MAX_SPEAKER_CHARS
+                && quote.quote.text.chars().count() <= MAX_QUOTE_CHARS
+                && claimant.chars().count() <= MAX_CLAIMANT_CHARS
+                && quote
+                    .cue
+                    .as_ref()
+                    .is_none_or(|c| c.text.chars().count() <= MAX_SPEAKER_CHARS);
+            let statement = statement_of(&quote.quote.text, MAX_STATEMENT_CHARS);
+            (fits && !statement.is_empty()).then_some(Proposal {
+                statement,
+                claimant,
+                quote,
+            })
+        })
+        .collect()
+}
+
+/// A quote as a statement: marks, edge punctuation and line breaks out, at most `max` code
+/// points (cut at a word, with an ellipsis).
+fn statement_of(quote: &str, max: usize) -> String {
+    const EDGE: &[char] = &[
+        '“', '”', '"', '„', '«', '»', '‘', '’', '\'', ',', ';', ':', ' ', '—', '–', '-', '…',
+    ];
+    let collapsed: String = quote.split_whitespace().collect::<Vec<_>>().join(" ");
+    let trimmed = collapsed.trim_matches(EDGE);
+    if trimmed.chars().count() <= max {
+        return trimmed.to_owned();
+    }
+    let mut cut: String = trimmed.chars().take(max - 1).collect();
+    if let Some(space) = cut.rfind(' ') {
+        cut.truncate(space);
+    }
+    cut.push('…');
+    cut
+}

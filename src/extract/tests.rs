@@ -141,3 +141,30 @@ fn any_text_gives_a_result_without_panicking() {
         quotes(text);
     }
 }
+
+#[test]
+fn a_proposal_states_the_quote_without_its_marks_and_names_the_resolved_speaker() {
+    let proposals = propose(SAMPLE);
+    let ceasefire = proposals
+        .iter()
+        .find(|p| p.statement.contains("ceasefire"))
+        .expect("proposed");
+    assert!(
+        ceasefire.statement.starts_with("Collective efforts"),
+        "{}",
+        ceasefire.statement
+    );
+    assert!(
+        ceasefire.statement.ends_with("through negotiations"),
+        "{}",
+        ceasefire.statement
+    );
+    assert_eq!(ceasefire.claimant, "Vladimir Putin");
+}
+
+#[test]
+fn a_long_statement_is_cut_at_a_word() {
+    let statement = statement_of(&format!("“{}”", "word ".repeat(1000)), 2000);
+    assert!(statement.chars().count() <= 2000);
+    assert!(statement.ends_with("word…"));
+}

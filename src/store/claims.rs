@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::{Page, verdicts};
 use crate::domain::{
-    Anchored, ArticleName, Claim, ClaimName, ClaimPatch, ClaimVersion, Quote, QuoteKind, Rating,
-    ReviewState, Span,
+    Anchored, ArticleName, Claim, ClaimName, ClaimPatch, ClaimVersion, Origin, Quote, QuoteKind,
+    Rating, ReviewState, Span,
 };
 
 #[derive(sqlx::FromRow)]
@@ -22,6 +22,8 @@ struct ClaimRow {
     version: i64,
     create_time: OffsetDateTime,
     update_time: OffsetDateTime,
+    origin: String,
+    checkworthiness: Option<f32>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -38,10 +40,11 @@ struct QuoteRow {
     cue_start: Option<i32>,
     cue_end: Option<i32>,
     kind: String,
+    resolved_speaker: Option<String>,
 }
 
-const CLAIM_COLUMNS: &str =
-    "id, statement, claimant, review_state, current_verdict_id, version, create_time, update_time";
+const CLAIM_COLUMNS: &str = "id, statement, claimant, review_state, current_verdict_id, version, create_time, \
+                             update_time, origin, checkworthiness";
 
 fn span(start: i32, end: i32) -> Span {
     // the table's checks keep offsets non-negative and ordered
@@ -78,30 +81,47 @@ impl QuoteRow {
             cue,
             // the table's check allows only the three kinds
             kind: QuoteKind::from_stored(&self.kind).unwrap_or(QuoteKind::Direct),
+            resolved_speaker: self.resolved_speaker,
         }
     }
+}
+
+/// What a new claim is, besides its quotes.
+pub struct ClaimRecord<'a> {
+    /// The statement.
+    pub statement: &'a str,
+    /// Who made it.
+    pub claimant: &'a str,
+    /// Who registers it.
+    pub origin: Origin,
+    /// How worth checking the statement is.
+    pub checkworthiness: f32,
 }
 
 /// Stores a claim with its anchored quotes.
 pub async fn insert(
     conn: &mut PgConnection,
-    statement: &str,
-    claimant: &str,
+    claim: &ClaimRecord<'_>,
     quotes: &[Quote],
 ) -> sqlx::Result<ClaimName> {
     let id = Uuid::now_v7();
-    sqlx::query("insert into claims (id, statement, claimant) values ($1, $2, $3)")
-        .bind(id)
-        .bind(statement)
-        .bind(claimant)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "insert into claims (id, statement, claimant, origin, checkworthiness) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(claim.statement)
+    .bind(claim.claimant)
+    .bind(claim.origin.as_str())
+    .bind(claim.checkworthiness)
+    .execute(&mut *conn)
+    .await?;
     for (position, quote) in quotes.iter().enumerate() {
         let cue = quote.cue.as_ref();
         sqlx::query(
             "insert into quotes (claim_id, position, article_id, start_offset, end_offset, text, \
-                                 speaker, speaker_start, speaker_end, cue, cue_start, cue_end, kind) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                 speaker, speaker_start, speaker_end, cue, cue_start, cue_end, kind, \
+                                 resolved_speaker) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(id)
         .bind(offset(position))
@@ -116,6 +136,7 @@ pub async fn insert(
         .bind(cue.map(|c| offset(c.span.start)))
         .bind(cue.map(|c| offset(c.span.end)))
         .bind(quote.kind.as_str())
+        .bind(&quote.resolved_speaker)
         .execute(&mut *conn)
         .await?;
     }
@@ -127,7 +148,7 @@ async fn assemble(conn: &mut PgConnection, rows: Vec<ClaimRow>) -> sqlx::Result<
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let quote_rows: Vec<QuoteRow> = sqlx::query_as(
         "select claim_id, article_id, start_offset, end_offset, text, speaker, speaker_start, \
-                speaker_end, cue, cue_start, cue_end, kind \
+                speaker_end, cue, cue_start, cue_end, kind, resolved_speaker \
          from quotes where claim_id = any($1) order by claim_id, position",
     )
     .bind(&ids)
@@ -156,6 +177,9 @@ async fn assemble(conn: &mut PgConnection, rows: Vec<ClaimRow>) -> sqlx::Result<
             version: ClaimVersion(row.version),
             create_time: row.create_time,
             update_time: row.update_time,
+            // the table's check allows only the two origins
+            origin: Origin::from_stored(&row.origin).unwrap_or(Origin::Manual),
+            checkworthiness: row.checkworthiness,
         })
         .collect())
 }
@@ -223,18 +247,24 @@ pub enum UpdateOutcome {
     Missing,
 }
 
-/// Changes a claim's statement and claimant if it is still at the expected version.
-pub async fn update(conn: &mut PgConnection, patch: &ClaimPatch) -> sqlx::Result<UpdateOutcome> {
+/// Changes a claim's statement (with its new score) and claimant if it is still at the
+/// expected version.
+pub async fn update(
+    conn: &mut PgConnection,
+    patch: &ClaimPatch,
+    checkworthiness: Option<f32>,
+) -> sqlx::Result<UpdateOutcome> {
     let updated = sqlx::query(
         "update claims \
          set statement = coalesce($3, statement), claimant = coalesce($4, claimant), \
-             version = version + 1, update_time = now() \
+             checkworthiness = coalesce($5, checkworthiness), version = version + 1, update_time = now() \
          where id = $1 and version = $2",
     )
     .bind(patch.name.0)
     .bind(patch.expected.0)
     .bind(&patch.statement)
     .bind(&patch.claimant)
+    .bind(checkworthiness)
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() == 1 {

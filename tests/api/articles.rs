@@ -45,6 +45,7 @@ async fn registering_the_same_article_again_returns_the_stored_one() {
     let first = app.create_article(URL, SAMPLE).await;
     // another spelling of the same URL: tracking parameters and fragment differ
     let request = CreateArticleRequest {
+        extract_claims: false,
         article: Some(article("https://NEWS.example/putin-cis", SAMPLE)),
         request_id: String::new(),
     };
@@ -75,6 +76,7 @@ async fn a_retried_create_with_the_same_request_id_acts_once() {
     let app = spawn_app().await;
     let request_id = uuid::Uuid::new_v4().to_string();
     let request = CreateArticleRequest {
+        extract_claims: false,
         article: Some(article(URL, SAMPLE)),
         request_id: request_id.clone(),
     };
@@ -102,6 +104,7 @@ async fn a_request_id_reused_for_a_different_request_is_refused() {
     let app = spawn_app().await;
     let request_id = uuid::Uuid::new_v4().to_string();
     let first = CreateArticleRequest {
+        extract_claims: false,
         article: Some(article(URL, SAMPLE)),
         request_id: request_id.clone(),
     };
@@ -111,6 +114,7 @@ async fn a_request_id_reused_for_a_different_request_is_refused() {
         .await
         .unwrap();
     let other = CreateArticleRequest {
+        extract_claims: false,
         article: Some(article("https://news.example/other", SAMPLE)),
         request_id,
     };
@@ -146,6 +150,7 @@ async fn each_malformed_article_field_is_named_in_the_error() {
         let mut bad = article(URL, SAMPLE);
         spoil(&mut bad);
         let request = CreateArticleRequest {
+            extract_claims: false,
             article: Some(bad),
             request_id: String::new(),
         };
@@ -158,6 +163,7 @@ async fn each_malformed_article_field_is_named_in_the_error() {
         assert_bad_field(&status, field);
     }
     let missing = CreateArticleRequest {
+        extract_claims: false,
         article: None,
         request_id: "not-a-uuid".into(),
     };
@@ -176,6 +182,7 @@ async fn a_body_over_one_mebibyte_is_refused_with_a_clear_error() {
     let app = spawn_app().await;
     let body = "word ".repeat(210_000);
     let request = CreateArticleRequest {
+        extract_claims: false,
         article: Some(article(URL, &body)),
         request_id: String::new(),
     };
@@ -271,6 +278,7 @@ async fn a_request_over_the_message_size_limit_is_refused_before_it_is_read() {
     let app = spawn_app().await;
     let body = "x".repeat(claim_registry::server::MAX_MESSAGE_BYTES + 1);
     let request = CreateArticleRequest {
+        extract_claims: false,
         article: Some(article(URL, &body)),
         request_id: String::new(),
     };

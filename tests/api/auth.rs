@@ -25,6 +25,7 @@ async fn codes_for(app: &TestApp, role: Role, claim: &str) -> [Code; 4] {
         .create_article(with_key(
             secret,
             CreateArticleRequest {
+                extract_claims: false,
                 article: Some(article(&format!("https://n.example/{role}"), SAMPLE)),
                 request_id: String::new(),
             },

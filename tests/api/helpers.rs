@@ -158,6 +158,7 @@ impl TestApp {
     /// Registers an article with this body as a submitter.
     pub async fn create_article(&self, url: &str, body: &str) -> Article {
         let request = CreateArticleRequest {
+            extract_claims: false,
             article: Some(article(url, body)),
             request_id: String::new(),
         };

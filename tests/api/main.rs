@@ -6,6 +6,7 @@ mod articles;
 mod auth;
 mod claims;
 mod database;
+mod extraction;
 mod helpers;
 mod pagination;
 mod verdicts;

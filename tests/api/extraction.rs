@@ -1,0 +1,148 @@
+use claim_registry::api::proto::{
+    CreateArticleRequest, ExtractClaimsRequest, GetClaimRequest, ListClaimsRequest, Origin,
+    QuoteKind,
+};
+use claim_registry::domain::Role;
+
+use crate::helpers::{SAMPLE, article, assert_bad_field, quote, spawn_app};
+
+#[tokio::test]
+async fn registering_an_article_with_extraction_stores_its_claims_marked_as_extracted() {
+    let app = spawn_app().await;
+    let request = CreateArticleRequest {
+        extract_claims: true,
+        article: Some(article("https://news.example/putin", SAMPLE)),
+        request_id: String::new(),
+    };
+    let response = app
+        .articles
+        .clone()
+        .create_article(app.as_role(Role::Submitter, request))
+        .await
+        .unwrap()
+        .into_inner();
+    let article = response.article.unwrap();
+    assert!(response.claims.len() >= 3, "{:#?}", response.claims);
+    for claim in &response.claims {
+        assert_eq!(claim.origin, Origin::Extracted as i32);
+        assert!((0.0..=1.0).contains(&claim.checkworthiness));
+        let q = &claim.quotes[0];
+        assert_eq!(q.article, article.name);
+        // the stored quote is the body's text at its offsets
+        let chars: Vec<char> = SAMPLE.chars().collect();
+        let span = q.span.unwrap();
+        assert_eq!(
+            chars[span.start as usize..span.end as usize]
+                .iter()
+                .collect::<String>(),
+            q.text
+        );
+    }
+    let negotiations = response
+        .claims
+        .iter()
+        .find(|c| c.statement.contains("through negotiations"))
+        .expect("found");
+    assert_eq!(negotiations.claimant, "Vladimir Putin");
+    assert_eq!(negotiations.quotes[0].speaker, "Putin");
+    assert_eq!(negotiations.quotes[0].kind, QuoteKind::Direct as i32);
+    let casualties = response
+        .claims
+        .iter()
+        .find(|c| c.quotes[0].speaker == "the Russian president")
+        .expect("found");
+    assert_eq!(casualties.quotes[0].resolved_speaker, "Vladimir Putin");
+
+    let stored = app
+        .claims
+        .clone()
+        .get_claim(app.as_role(
+            Role::Reader,
+            GetClaimRequest {
+                name: negotiations.name.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .claim
+        .unwrap();
+    assert_eq!(&stored, negotiations);
+    let listed = app
+        .list_claims(ListClaimsRequest {
+            article: article.name.clone(),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(listed.len(), response.claims.len());
+}
+
+#[tokio::test]
+async fn extract_claims_previews_without_storing_anything() {
+    let app = spawn_app().await;
+    let request = ExtractClaimsRequest {
+        text: SAMPLE.into(),
+    };
+    let preview = app
+        .claims
+        .clone()
+        .extract_claims(app.as_role(Role::Reader, request))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!preview.claims.is_empty());
+    assert!(
+        preview
+            .claims
+            .iter()
+            .all(|c| c.name.is_empty() && c.origin == Origin::Extracted as i32)
+    );
+    assert_eq!(app.count("claims").await, 0);
+    assert_eq!(app.count("articles").await, 0);
+    let status = app
+        .claims
+        .clone()
+        .extract_claims(app.as_role(Role::Reader, ExtractClaimsRequest { text: " \n".into() }))
+        .await
+        .unwrap_err();
+    assert_bad_field(&status, "text");
+}
+
+#[tokio::test]
+async fn a_manual_claim_is_marked_manual_and_scored_and_rescored_on_update() {
+    let app = spawn_app().await;
+    let a = app.create_article("https://news.example/a", SAMPLE).await;
+    let claim = app
+        .create_claim(
+            "Civilian casualties are unacceptable",
+            vec![quote(&a, "stop the bloodshed")],
+        )
+        .await;
+    assert_eq!(claim.origin, Origin::Manual as i32);
+    assert!(claim.checkworthiness > 0.0);
+    assert!(claim.quotes[0].resolved_speaker.is_empty());
+    let update = claim_registry::api::proto::UpdateClaimRequest {
+        claim: Some(claim_registry::api::proto::Claim {
+            name: claim.name.clone(),
+            etag: claim.etag.clone(),
+            statement: "Unemployment rose by 25 percent in 2015, the highest in 40 years".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["statement".into()],
+        }),
+    };
+    let updated = app
+        .claims
+        .clone()
+        .update_claim(app.as_role(Role::Submitter, update))
+        .await
+        .unwrap()
+        .into_inner()
+        .claim
+        .unwrap();
+    assert_ne!(
+        updated.checkworthiness, claim.checkworthiness,
+        "a new statement gets a new score"
+    );
+}
