@@ -22,6 +22,8 @@ pub struct Doc<'a> {
     pub paragraphs: Vec<Range<usize>>,
     /// For each token, the index of its paragraph.
     pub paragraph_of: Vec<usize>,
+    /// For each token, its word classes (see [`lexicon::classes`]); 0 for punctuation.
+    classes: Vec<lexicon::Classes>,
 }
 
 /// The tokens between a pair of quotation marks, marks included.
@@ -38,9 +40,20 @@ impl<'a> Doc<'a> {
     pub fn new(text: &'a str) -> Self {
         let tokens = tokenize(text);
         let lower = text.to_ascii_lowercase();
+        let classes = tokens
+            .iter()
+            .map(|t| {
+                if t.is_word() {
+                    lexicon::classes(&lower[t.start..t.end])
+                } else {
+                    0
+                }
+            })
+            .collect();
         let mut doc = Doc {
             text,
             lower,
+            classes,
             sentence_of: vec![0; tokens.len()],
             paragraph_of: vec![0; tokens.len()],
             tokens,
@@ -138,6 +151,11 @@ impl<'a> Doc<'a> {
     /// Whether the token is a word starting with an upper-case letter.
     pub fn starts_upper(&self, i: usize) -> bool {
         self.is_word(i) && self.raw(i).starts_with(char::is_uppercase)
+    }
+
+    /// Whether token `i` is a word of one of these classes.
+    pub fn has(&self, i: usize, class: lexicon::Classes) -> bool {
+        self.classes.get(i).is_some_and(|c| c & class != 0)
     }
 
     /// Whether the token is a word in the list.

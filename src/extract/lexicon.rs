@@ -109,3 +109,45 @@ pub const ACCORDING: &str = "according";
 pub fn contains(list: &[&str], word: &str) -> bool {
     list.contains(&word)
 }
+
+/// A word's classes, as bits: which of the lists above hold it.
+pub type Classes = u16;
+/// In [`CUE_VERBS`].
+pub const CUE: Classes = 1;
+/// In [`PRONOUNS`].
+pub const PRONOUN: Classes = 1 << 1;
+/// In [`BETWEEN_SPEAKER_AND_CUE`].
+pub const BETWEEN: Classes = 1 << 2;
+/// In [`SPEAKER_STOPS`].
+pub const STOP: Classes = 1 << 3;
+/// In [`TIME_WORDS`].
+pub const TIME: Classes = 1 << 4;
+/// In [`STANCE_VERBS`].
+pub const STANCE: Classes = 1 << 5;
+/// In [`LABELLING_CUES`].
+pub const LABELLING: Classes = 1 << 6;
+
+/// The classes of a lower-case word: one hash lookup instead of a scan of every list, since
+/// the rules ask about each token many times.
+pub fn classes(word: &str) -> Classes {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<&'static str, Classes>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut table = std::collections::HashMap::new();
+        for (list, class) in [
+            (CUE_VERBS, CUE),
+            (PRONOUNS, PRONOUN),
+            (BETWEEN_SPEAKER_AND_CUE, BETWEEN),
+            (SPEAKER_STOPS, STOP),
+            (TIME_WORDS, TIME),
+            (STANCE_VERBS, STANCE),
+            (LABELLING_CUES, LABELLING),
+        ] {
+            for word in list {
+                *table.entry(*word).or_insert(0) |= class;
+            }
+        }
+        table
+    });
+    table.get(word).copied().unwrap_or(0)
+}

@@ -42,40 +42,20 @@ pub struct ExtractedQuote {
     pub checkworthiness: f32,
 }
 
-/// Maps byte offsets of a text to code point offsets, for the few offsets a result needs.
-struct CodePoints<'a> {
-    text: &'a str,
-    /// (byte, code point) of the last lookup, so ascending lookups cost one pass in all.
-    cursor: (usize, usize),
-}
-
-impl<'a> CodePoints<'a> {
-    fn new(text: &'a str) -> Self {
-        CodePoints {
-            text,
-            cursor: (0, 0),
-        }
+/// The code point offsets of byte offsets of a text, found in one pass over the text however
+/// many offsets are asked for and in whatever order.
+fn code_points(text: &str, bytes: &[usize]) -> std::collections::HashMap<usize, usize> {
+    let mut sorted = bytes.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut map = std::collections::HashMap::with_capacity(sorted.len());
+    let (mut byte, mut count) = (0, 0);
+    for target in sorted {
+        count += text[byte..target].chars().count();
+        byte = target;
+        map.insert(target, count);
     }
-
-    fn at(&mut self, byte: usize) -> usize {
-        let (b, c) = self.cursor;
-        let code_point = if byte >= b {
-            c + self.text[b..byte].chars().count()
-        } else {
-            self.text[..byte].chars().count()
-        };
-        self.cursor = (byte, code_point);
-        code_point
-    }
-
-    fn piece(&mut self, range: std::ops::Range<usize>) -> Piece {
-        let start = self.at(range.start);
-        let end = self.at(range.end);
-        Piece {
-            text: self.text[range].to_owned(),
-            span: Span { start, end },
-        }
-    }
+    map
 }
 
 /// Finds the attributed statements of an article, in text order.
@@ -83,25 +63,37 @@ pub fn extract(text: &str) -> Vec<ExtractedQuote> {
     let doc = doc::Doc::new(text);
     let found = rules::find_quotes(&doc);
     let mut resolver = resolve::Resolver::new(&doc);
-    let mut code_points = CodePoints::new(text);
+    let ranges = |f: &rules::Found| {
+        [Some(f.quote), f.speaker, f.cue]
+            .into_iter()
+            .flatten()
+            .map(|(a, b)| doc.bytes(a, b))
+            .collect::<Vec<_>>()
+    };
+    let offsets: Vec<usize> = found
+        .iter()
+        .flat_map(ranges)
+        .flat_map(|r| [r.start, r.end])
+        .collect();
+    let code_point = code_points(text, &offsets);
+    let piece = |range: std::ops::Range<usize>| Piece {
+        span: Span {
+            start: code_point[&range.start],
+            end: code_point[&range.end],
+        },
+        text: text[range].to_owned(),
+    };
     found
         .into_iter()
         .map(|f| {
             let quote_bytes = doc.bytes(f.quote.0, f.quote.1);
-            let resolved = f.speaker.map(|(a, b)| resolver.resolve(&doc, a, b));
-            // offsets are looked up in ascending order where possible: cue and speaker may
-            // stand before the quote, which `at` handles by counting from the start
-            let quote = code_points.piece(quote_bytes.clone());
-            let speaker = f.speaker.map(|(a, b)| code_points.piece(doc.bytes(a, b)));
-            let cue = f.cue.map(|(a, b)| code_points.piece(doc.bytes(a, b)));
-            let checkworthiness = checkworthiness::score(&text[quote_bytes]);
             ExtractedQuote {
-                quote,
-                speaker,
-                resolved_speaker: resolved,
-                cue,
+                resolved_speaker: f.speaker.map(|(a, b)| resolver.resolve(&doc, a, b)),
+                speaker: f.speaker.map(|(a, b)| piece(doc.bytes(a, b))),
+                cue: f.cue.map(|(a, b)| piece(doc.bytes(a, b))),
+                checkworthiness: checkworthiness::score(&text[quote_bytes.clone()]),
+                quote: piece(quote_bytes),
                 kind: f.kind,
-                checkworthiness,
             }
         })
         .collect()

@@ -12,9 +12,7 @@
 use std::ops::Range;
 
 use super::doc::{Doc, Region};
-use super::lexicon::{
-    self, BETWEEN_SPEAKER_AND_CUE, CUE_VERBS, PRONOUNS, SPEAKER_STOPS, TIME_WORDS,
-};
+use super::lexicon;
 use super::tokens::Kind;
 use crate::domain::QuoteKind;
 
@@ -71,14 +69,14 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
 
 /// Whether token `i` is a cue verb: a lower-case word of the list ("States" is a name).
 fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
-    doc.is_in(i, CUE_VERBS) && !doc.starts_upper(i)
+    doc.has(i, lexicon::CUE) && !doc.starts_upper(i)
 }
 
 /// Whether a speaker phrase names someone or refers to them: a capitalized word or a pronoun,
 /// not a common noun phrase ("the plan").
 fn is_source(doc: &Doc<'_>, speaker: (usize, usize)) -> bool {
     (speaker.0..=speaker.1).any(|t| doc.starts_upper(t))
-        || (speaker.0 == speaker.1 && doc.is_in(speaker.0, PRONOUNS))
+        || (speaker.0 == speaker.1 && doc.has(speaker.0, lexicon::PRONOUN))
 }
 
 /// A verb of stance or intent with a source for subject, or any verb-like word directly
@@ -87,9 +85,9 @@ fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> 
     if doc.starts_upper(c) || !doc.is_word(c) {
         return None;
     }
-    let stance = doc.is_in(c, lexicon::STANCE_VERBS);
+    let stance = doc.has(c, lexicon::STANCE);
     let before_that = doc.word(c + 1) == "that"
-        && !doc.is_in(c, SPEAKER_STOPS)
+        && !doc.has(c, lexicon::STOP)
         && (doc.word(c).ends_with('s')
             || doc.word(c).ends_with("ed")
             || doc.is_in(c, &["is", "was"]));
@@ -105,7 +103,7 @@ fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> 
 /// (R-Fla.) said`) between the name and the cue belongs to the speaker.
 fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usize)> {
     let mut j = end;
-    while j > limit && doc.is_in(j - 1, BETWEEN_SPEAKER_AND_CUE) {
+    while j > limit && doc.has(j - 1, lexicon::BETWEEN) {
         j -= 1;
     }
     if j <= limit {
@@ -149,10 +147,10 @@ fn noun_phrase_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize,
         return None;
     }
     let last = end - 1;
-    if !doc.tokens[last].is_word() || doc.is_in(last, SPEAKER_STOPS) || is_cue(doc, last) {
+    if !doc.tokens[last].is_word() || doc.has(last, lexicon::STOP) || is_cue(doc, last) {
         return None;
     }
-    if doc.is_in(last, PRONOUNS) {
+    if doc.has(last, lexicon::PRONOUN) {
         return Some((last, last));
     }
     let mut first = last;
@@ -167,7 +165,9 @@ fn noun_phrase_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize,
             && doc.starts_upper(t - 1)
             && (doc.starts_upper(first)
                 || (doc.word(first) == "the" && doc.starts_upper(first + 1)));
-        if (doc.is_in(t, SPEAKER_STOPS) && !inside_name) || doc.is_in(t, PRONOUNS) || is_cue(doc, t)
+        if (doc.has(t, lexicon::STOP) && !inside_name)
+            || doc.has(t, lexicon::PRONOUN)
+            || is_cue(doc, t)
         {
             break;
         }
@@ -182,7 +182,7 @@ fn speaker_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, us
     if start >= limit || !doc.tokens[start].is_word() {
         return None;
     }
-    if doc.is_in(start, PRONOUNS) {
+    if doc.has(start, lexicon::PRONOUN) {
         return Some((start, start));
     }
     let determiner = doc.is_in(start, &["the", "a", "an"]);
@@ -193,9 +193,7 @@ fn speaker_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, us
     while last + 1 < limit && last + 1 - start < MAX_SPEAKER_WORDS {
         let t = last + 1;
         let inside_name = doc.word(t) == "of" && t + 1 < limit && doc.starts_upper(t + 1);
-        if !doc.tokens[t].is_word()
-            || (doc.is_in(t, SPEAKER_STOPS) && !inside_name)
-            || is_cue(doc, t)
+        if !doc.tokens[t].is_word() || (doc.has(t, lexicon::STOP) && !inside_name) || is_cue(doc, t)
         {
             break;
         }
@@ -276,7 +274,7 @@ fn attribution_before(
     }
     let sentence_start = doc.sentences[doc.sentence_of[j - 1]].start;
     // `Said Ellis: “…”`
-    if doc.is_in(sentence_start, CUE_VERBS)
+    if doc.has(sentence_start, lexicon::CUE)
         && let Some(speaker) = speaker_after(doc, sentence_start + 1, j)
         && speaker.1 + 1 == j
     {
@@ -462,8 +460,8 @@ fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
         }
     }
     while s < end
-        && (doc.is_in(s, TIME_WORDS)
-            || (doc.word(s) == "on" && s + 1 < end && doc.is_in(s + 1, TIME_WORDS)))
+        && (doc.has(s, lexicon::TIME)
+            || (doc.word(s) == "on" && s + 1 < end && doc.has(s + 1, lexicon::TIME)))
     {
         s += 1;
     }
@@ -512,8 +510,7 @@ fn comma_at(doc: &Doc<'_>, t: usize) -> bool {
 fn coordinated_cue(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
     (s + 1..end).find(|&t| {
         doc.is_in(t, &["and", "but"])
-            && (is_cue(doc, t + 1)
-                || (doc.is_in(t + 1, BETWEEN_SPEAKER_AND_CUE) && is_cue(doc, t + 2)))
+            && (is_cue(doc, t + 1) || (doc.has(t + 1, lexicon::BETWEEN) && is_cue(doc, t + 2)))
     })
 }
 
@@ -612,7 +609,7 @@ fn reported_speech(
             let shares_subject = c > start
                 && (doc.word(c).ends_with("ing") && doc.tokens[c - 1].is_punct(',')
                     || doc.is_in(c - 1, &["and", "but"])
-                    || (doc.is_in(c - 1, BETWEEN_SPEAKER_AND_CUE)
+                    || (doc.has(c - 1, lexicon::BETWEEN)
                         && c > start + 1
                         && doc.is_in(c - 2, &["and", "but"])));
             let speaker = if shares_subject {
@@ -651,7 +648,7 @@ fn reported_speech(
                 {
                     last = content_end(doc, and);
                 }
-                if doc.is_in(c, lexicon::LABELLING_CUES)
+                if doc.has(c, lexicon::LABELLING)
                     && let Some(label_end) =
                         (s..=last).find(|&t| matches!(doc.tokens[t].kind, Kind::Close(_)))
                 {

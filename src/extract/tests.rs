@@ -168,3 +168,105 @@ fn a_long_statement_is_cut_at_a_word() {
     assert!(statement.chars().count() <= 2000);
     assert!(statement.ends_with("word…"));
 }
+
+/// Random texts from pieces that exercise the rules: quotation marks of every kind, cue words,
+/// names, pronouns, punctuation, line breaks, multi-byte and astral characters.
+fn random_text(rng: &mut impl rand::Rng) -> String {
+    const PIECES: &[&str] = &[
+        "“",
+        "”",
+        "\"",
+        "'",
+        "''",
+        "‘",
+        "’",
+        "«",
+        "»",
+        "„",
+        "‹",
+        "›",
+        " ",
+        " ",
+        " ",
+        "\n",
+        "\n\n",
+        ",",
+        ".",
+        ":",
+        ";",
+        "?",
+        "!",
+        "—",
+        "―",
+        "-",
+        "(",
+        ")",
+        "said",
+        "says",
+        "told",
+        "according",
+        "to",
+        "that",
+        "he",
+        "she",
+        "Putin",
+        "the",
+        "Russian",
+        "president",
+        "Mr.",
+        "U.S.",
+        "Sen.",
+        "and",
+        "but",
+        "which",
+        "Vladimir",
+        "wants",
+        "is",
+        "called",
+        "é",
+        "日本",
+        "🇷🇺",
+        "\u{0301}",
+        "\r",
+        "\t",
+        "ﬁ",
+        "İ",
+        "0",
+        "2,521",
+        "$",
+        "%",
+    ];
+    let len = rng.random_range(0..60);
+    (0..len)
+        .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+        .collect()
+}
+
+#[test]
+fn any_text_gives_spans_that_point_at_their_text() {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+    for _ in 0..20_000 {
+        let text = random_text(&mut rng);
+        let chars: Vec<char> = text.chars().collect();
+        for q in extract(&text) {
+            for piece in [Some(&q.quote), q.speaker.as_ref(), q.cue.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                let Span { start, end } = piece.span;
+                assert!(
+                    start < end && end <= chars.len(),
+                    "{text:?}: bad span {start}..{end}"
+                );
+                assert_eq!(
+                    chars[start..end].iter().collect::<String>(),
+                    piece.text,
+                    "{text:?}"
+                );
+            }
+            assert!((0.0..=1.0).contains(&q.checkworthiness));
+        }
+        propose(&text);
+    }
+}

@@ -12,18 +12,42 @@ use std::sync::OnceLock;
 /// The shipped model: one `feature<TAB>weight` line per feature, `#` lines are comments.
 const MODEL: &str = include_str!("model.tsv");
 
-fn weights() -> &'static HashMap<&'static str, f32> {
-    static WEIGHTS: OnceLock<HashMap<&'static str, f32>> = OnceLock::new();
+/// The model's weights by the FNV-1a hash of the feature's name, so that scoring builds no
+/// strings (64 bits: no two of the model's features collide).
+fn weights() -> &'static HashMap<u64, f32> {
+    static WEIGHTS: OnceLock<HashMap<u64, f32>> = OnceLock::new();
     WEIGHTS.get_or_init(|| {
         MODEL
             .lines()
             .filter(|line| !line.starts_with('#'))
             .filter_map(|line| {
                 let (feature, weight) = line.split_once('\t')?;
-                Some((feature, weight.parse().ok()?))
+                Some((Fnv::new().add(feature).finish(), weight.parse().ok()?))
             })
             .collect()
     })
+}
+
+/// FNV-1a, 64 bits, fed in parts: `Fnv::new().add("w:").add(word)` hashes "w:" + word.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn add(mut self, part: &str) -> Self {
+        for byte in part.bytes() {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        self
+    }
+
+    fn finish(self) -> u64 {
+        self.0
+    }
 }
 
 /// Lower-cased words: runs of ASCII letters, and runs of digits written as "0".
@@ -62,17 +86,24 @@ fn words(sentence: &str) -> Vec<String> {
 pub fn score(sentence: &str) -> f32 {
     let weights = weights();
     let words = words(sentence);
-    let weight = |feature: &str| weights.get(feature).copied().unwrap_or(0.0);
+    let by_hash = |hash: u64| weights.get(&hash).copied().unwrap_or(0.0);
+    let weight = |feature: &str| by_hash(Fnv::new().add(feature).finish());
     // each word and word pair counts once, however often it occurs (as in train.py)
-    let mut features: Vec<String> = words.iter().map(|w| format!("w:{w}")).collect();
-    features.extend(
-        words
-            .windows(2)
-            .map(|pair| format!("b:{}_{}", pair[0], pair[1])),
-    );
+    let mut features: Vec<u64> = words
+        .iter()
+        .map(|w| Fnv::new().add("w:").add(w).finish())
+        .collect();
+    features.extend(words.windows(2).map(|pair| {
+        Fnv::new()
+            .add("b:")
+            .add(&pair[0])
+            .add("_")
+            .add(&pair[1])
+            .finish()
+    }));
     features.sort_unstable();
     features.dedup();
-    let mut z = weight("bias") + features.iter().map(|f| weight(f)).sum::<f32>();
+    let mut z = weight("bias") + features.iter().map(|&f| by_hash(f)).sum::<f32>();
     let has_number = words.iter().any(|w| w == "0");
     let money_or_percent = f32::from(u8::from(sentence.contains('$')))
         + f32::from(u8::from(
