@@ -84,6 +84,14 @@ c = json.load(sys.stdin)["claim"]
 v = c["currentVerdict"]
 sys.exit(0 if c["reviewState"] == "REVIEW_STATE_REVIEWED" and v["reviewer"] == "alice" and v["rating"] == "RATING_UNVERIFIABLE" else 1)' <<<"$got"
 
+preview=$(python3 -c 'import json; print(json.dumps({"text": open("tests/data/sample-excerpt.txt", encoding="utf-8").read()}))' \
+  | grpcurl -plaintext -H "authorization: Bearer $reviewer" -d @ "$addr" factcheck.v1.ClaimService/ExtractClaims)
+check "ExtractClaims finds Putin's quotes and resolves the Russian president to him" python3 -c '
+import json, sys
+claims = json.load(sys.stdin)["claims"]
+speakers = {(c["quotes"][0]["speaker"], c["claimant"]) for c in claims}
+sys.exit(0 if ("Putin", "Vladimir Putin") in speakers and ("the Russian president", "Vladimir Putin") in speakers else 1)' <<<"$preview"
+
 denied=$(call "$submitter" ClaimService/CreateVerdict "$verdict_json" 2>&1 || true)
 check "a submitter giving a verdict is PERMISSION_DENIED" grep -q PermissionDenied <<<"$denied"
 check "the admin key never appears in the server log" bash -c '! grep -qF "$1" "$2"' _ "$admin" "$work/serve.log"
