@@ -229,13 +229,17 @@ impl<'a> Doc<'a> {
                 Kind::Break => {
                     if let Some(start) = open {
                         // a transcript's next speaker (`"PENCE: …`) starts a quote of their own
-                        let continues = matches!(
-                            self.tokens.get(i + 1),
-                            Some(Token {
-                                kind: Kind::Open(_),
-                                ..
-                            })
-                        ) && !self.is_transcript_line(i + 1);
+                        // with a mark of the same style: a straight-quoted excerpt is not
+                        // continued by a curly-quoted line with an attribution of its own
+                        let straight = |c: char| c == '"';
+                        let same_style = match (
+                            self.tokens[start].kind,
+                            self.tokens.get(i + 1).map(|t| t.kind),
+                        ) {
+                            (Kind::Open(a), Some(Kind::Open(b))) => straight(a) == straight(b),
+                            _ => false,
+                        };
+                        let continues = same_style && !self.is_transcript_line(i + 1);
                         if continues {
                             // the next paragraph's opening mark continues this quote
                             depth = 0;

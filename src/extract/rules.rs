@@ -526,6 +526,34 @@ fn extend_into_quote(doc: &Doc<'_>, regions: &[Region], end: usize) -> usize {
         .map_or(end, |r| r.close + 1)
 }
 
+/// Where reported content from `s` to `last` must stop so as not to swallow a direct quote's
+/// own attribution: `She said …, and when pressed, the mother of three replied, "…"`.
+fn before_other_attribution(
+    doc: &Doc<'_>,
+    direct: &[Found],
+    s: usize,
+    last: usize,
+) -> Option<usize> {
+    let speaker = direct
+        .iter()
+        .filter_map(|f| {
+            f.speaker
+                .filter(|_| f.cue.is_some_and(|(c, _)| s < c && c <= last))
+        })
+        .map(|(first, _)| first)
+        .filter(|&first| s < first)
+        .min()?;
+    // the clause that leads to that speaker starts at the first `, and`, else the last comma
+    let commas: Vec<usize> = (s + 1..speaker)
+        .filter(|&t| doc.tokens[t].is_punct(','))
+        .collect();
+    let and = commas
+        .iter()
+        .copied()
+        .find(|&t| doc.is_in(t + 1, &["and", "but"]));
+    Some(and.or(commas.last().copied()).unwrap_or(speaker))
+}
+
 /// Where a new clause with its own subject starts after a comma or a dash: `…, and the
 /// downgrade is …`.
 fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
@@ -647,6 +675,9 @@ fn reported_speech(
                 if let Some(and) = coordinated_cue(doc, s, end).or_else(|| new_clause(doc, s, end))
                 {
                     last = content_end(doc, and);
+                }
+                if let Some(cut) = before_other_attribution(doc, direct, s, last) {
+                    last = content_end(doc, cut);
                 }
                 if doc.has(c, lexicon::LABELLING)
                     && let Some(label_end) =
