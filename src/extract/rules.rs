@@ -281,7 +281,14 @@ fn attribution_before(
         return Some((speaker, Some((sentence_start, sentence_start))));
     }
     if is_cue(doc, j - 1) {
-        let speaker = speaker_before(doc, j - 1, sentence_start)?;
+        // `Trump attacked Clinton …, saying, “…”`: the cue shares the sentence's subject
+        let participle =
+            doc.word(j - 1).ends_with("ing") && j >= 2 && doc.tokens[j - 2].is_punct(',');
+        let speaker = if participle {
+            speaker_after(doc, sentence_start, j - 1)
+        } else {
+            speaker_before(doc, j - 1, sentence_start)
+        }?;
         return Some((speaker, Some((j - 1, j - 1))));
     }
     // "X told reporters:" / "X said Monday:" — a cue a few words back
@@ -350,8 +357,9 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
                 let right_after = doc.sentence_of[next.open] <= doc.sentence_of[close] + 1;
                 // across a sentence end too: `“A,” he said. “B.”` is one quote (measured on
                 // PolNeAR dev: direct+mixed F1 83.1 merged, 72.6 not)
-                let next_is_whole =
-                    starts_sentence(doc, next.open) || doc.tokens[next.open - 1].is_punct(',');
+                let next_is_whole = starts_sentence(doc, next.open)
+                    || doc.tokens[next.open - 1].is_punct(',')
+                    || doc.is_in(next.open - 1, &["but", "and"]);
                 let one_cue = (close + 1..next.open).filter(|&t| is_cue(doc, t)).count() <= 1;
                 if same_paragraph
                     && one_cue
@@ -382,16 +390,22 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
                 }
             }
             _ => {
-                // a paragraph that is only a quote continues the speaker of the one before it,
-                // or takes the speaker of a paragraph ending `X said:`
-                let whole_paragraph = at_start
-                    && ends_sentence(doc, close)
-                    && doc.paragraphs[paragraph].start + 1 >= open;
-                if whole_paragraph && words >= 4 {
-                    let previous = colon_introduction(doc, paragraph).or_else(|| {
-                        last_speaker
-                            .filter(|(_, p)| paragraph <= p + 2)
-                            .map(|(s, _)| s)
+                // a quote that is a whole sentence takes the speaker of the sentence before it,
+                // when that one ends `…,” she said.`; a whole paragraph of quote also continues
+                // the speaker of the paragraph before, or takes that of one ending `X said:`
+                let whole_sentence = at_start && ends_sentence(doc, close);
+                let whole_paragraph = whole_sentence && doc.paragraphs[paragraph].start + 1 >= open;
+                if whole_sentence && words >= 4 {
+                    let previous = trailing_attribution(doc, open).or_else(|| {
+                        whole_paragraph
+                            .then(|| {
+                                colon_introduction(doc, paragraph).or_else(|| {
+                                    last_speaker
+                                        .filter(|(_, p)| paragraph <= p + 2)
+                                        .map(|(s, _)| s)
+                                })
+                            })
+                            .flatten()
                     });
                     if let Some(speaker) = previous {
                         found.push(Found {
@@ -408,6 +422,30 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
         i += 1;
     }
     found
+}
+
+/// The speaker of the sentence before the one at `open`, when that sentence quotes and ends
+/// with its attribution (`… that loop-hole,” she said. “We have no context …”`); it may end
+/// the paragraph before.
+fn trailing_attribution(doc: &Doc<'_>, open: usize) -> Option<(usize, usize)> {
+    let sentence = doc.sentence_of[open].checked_sub(1)?;
+    let previous = doc.sentences[sentence].clone();
+    let same_or_next_paragraph = doc.paragraph_of[previous.start] + 1 >= doc.paragraph_of[open];
+    if !same_or_next_paragraph || !doc.tokens[previous.clone()].iter().any(|t| t.is_quote()) {
+        return None;
+    }
+    let mut last = previous.end.checked_sub(1)?;
+    while last > previous.start && doc.tokens[last].is_terminal() {
+        last -= 1;
+    }
+    if is_cue(doc, last) {
+        return speaker_before(doc, last, previous.start);
+    }
+    let cue = (previous.start..last)
+        .rev()
+        .take(MAX_SPEAKER_WORDS)
+        .find(|&c| is_cue(doc, c))?;
+    speaker_after(doc, cue + 1, last + 1).filter(|s| s.1 == last)
 }
 
 /// The speaker of a paragraph ending `X said:` just before `paragraph`.
@@ -509,8 +547,10 @@ fn comma_at(doc: &Doc<'_>, t: usize) -> bool {
 /// subject: `that the military is “depleted” and says he will expand it`.
 fn coordinated_cue(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
     (s + 1..end).find(|&t| {
+        let verb =
+            |v: usize| is_cue(doc, v) || (doc.has(v, lexicon::STANCE) && !doc.starts_upper(v));
         doc.is_in(t, &["and", "but"])
-            && (is_cue(doc, t + 1) || (doc.has(t + 1, lexicon::BETWEEN) && is_cue(doc, t + 2)))
+            && (verb(t + 1) || (doc.has(t + 1, lexicon::BETWEEN) && verb(t + 2)))
     })
 }
 
