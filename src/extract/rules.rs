@@ -29,6 +29,12 @@ pub struct Found {
     pub kind: QuoteKind,
 }
 
+/// Words that open a description of a source: `the spokesman`, `one Democratic source`.
+const DETERMINERS: &[&str] = &[
+    "the", "a", "an", "one", "another", "some", "several", "many", "two", "three", "his", "her",
+    "their", "its", "our", "senior", "former", "top",
+];
+
 /// The longest speaker phrase, in words.
 const MAX_SPEAKER_WORDS: usize = 8;
 /// The fewest words reported speech must have to count.
@@ -185,7 +191,9 @@ fn speaker_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, us
     if doc.has(start, lexicon::PRONOUN) {
         return Some((start, start));
     }
-    let determiner = doc.is_in(start, &["the", "a", "an"]);
+    // `said one Democratic source on the panel`, `said 9/11 widow Terry Strada`
+    let determiner =
+        doc.is_in(start, DETERMINERS) || doc.raw(start).starts_with(|c: char| c.is_ascii_digit());
     if !determiner && !doc.starts_upper(start) {
         return None;
     }
@@ -681,7 +689,8 @@ fn reported_speech(
                         && c > start + 1
                         && doc.is_in(c - 2, &["and", "but"])));
             let speaker = if shares_subject {
-                subject
+                // `Clinton spoke out Tuesday …, arguing that …`: the sentence's opening subject
+                subject.or_else(|| speaker_after(doc, start, c))
             } else {
                 speaker_before(doc, c, start)
             };
@@ -772,17 +781,26 @@ fn content_before(
     speaker: (usize, usize),
     cue: usize,
 ) -> Option<Found> {
+    // `…, X said.` or `…,” X said.`
     let comma = speaker.0.checked_sub(1)?;
-    if comma <= start
-        || !doc.tokens[comma].is_punct(',')
-        || word_count(doc, start..comma) < MIN_CONTENT_WORDS
+    if comma <= start || !comma_at(doc, comma) || word_count(doc, start..comma) < MIN_CONTENT_WORDS
     {
         return None;
     }
+    // nothing of substance after the cue: a comma, or a date or place (`said in June 2012`);
+    // `In a statement, the ministry said it would …` says what follows the cue
     let sentence_end = doc.sentences[doc.sentence_of[cue]].end;
-    if (cue + 1..sentence_end).any(|t| doc.tokens[t].is_word())
-        && !doc.tokens.get(cue + 1).is_some_and(|t| t.is_punct(','))
-    {
+    let next = cue + 1;
+    let after_is_adjunct = next >= sentence_end
+        || !doc.tokens[next].is_word()
+        || doc.has(next, lexicon::TIME)
+        || doc.is_in(
+            next,
+            &[
+                "in", "on", "at", "during", "after", "before", "via", "from", "to",
+            ],
+        );
+    if !after_is_adjunct {
         return None;
     }
     let last = content_end(doc, comma + 1);
