@@ -714,7 +714,11 @@ fn reported_speech(
                     continue;
                 }
                 // "The country “has made changes,” McConnell said in June": content comes first
-                if !shares_subject && let Some(f) = content_before(doc, start, speaker, c) {
+                if !shares_subject && let Some(mut f) = content_before(doc, start, speaker, c) {
+                    if let Some(close) = continued_quote(doc, regions, end) {
+                        f.quote.1 = close;
+                        f.kind = QuoteKind::Mixed;
+                    }
                     next = end;
                     found.push(f);
                     continue;
@@ -729,8 +733,9 @@ fn reported_speech(
                     last = content_end(doc, cut);
                 }
                 if doc.has(c, lexicon::LABELLING)
-                    && let Some(label_end) =
-                        (s..=last).find(|&t| matches!(doc.tokens[t].kind, Kind::Close(_)))
+                    && let Some(label_end) = (s..=last)
+                        .rev()
+                        .find(|&t| matches!(doc.tokens[t].kind, Kind::Close(_)))
                 {
                     last = label_end;
                 }
@@ -760,11 +765,15 @@ fn reported_speech(
                     && speaker_ends
                 {
                     let last = content_end(doc, comma + 1);
+                    let (last, kind) = match continued_quote(doc, regions, end) {
+                        Some(close) => (close, QuoteKind::Mixed),
+                        None => (last, kind_of(doc, start, last)),
+                    };
                     found.push(Found {
                         quote: (start, last),
                         speaker: Some(speaker),
                         cue: Some((c, c)),
-                        kind: kind_of(doc, start, last),
+                        kind,
                     });
                     next = end;
                 }
@@ -772,6 +781,19 @@ fn reported_speech(
         }
     }
     found
+}
+
+/// The closing mark of a quote that continues an attributed sentence ending at `end`: `Both
+/// parties "saw Burma …," said Victor Cha, who served …. "We often compare it …"` is one quote.
+fn continued_quote(doc: &Doc<'_>, regions: &[Region], end: usize) -> Option<usize> {
+    let next = regions.iter().find(|r| r.open >= end)?;
+    let same_paragraph = end > 0 && doc.paragraph_of[next.open] == doc.paragraph_of[end - 1];
+    let adjacent = next.open == end || (next.open == end + 1 && !doc.tokens[end].is_word());
+    (same_paragraph
+        && adjacent
+        && ends_sentence(doc, next.close)
+        && attribution_after(doc, next.close).is_none())
+    .then_some(next.close)
 }
 
 /// `…, X said.`: the content is the sentence up to the comma before the speaker.
