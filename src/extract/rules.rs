@@ -482,19 +482,29 @@ const LEADS: &[&str] = &[
 /// meeting … that`).
 fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
     let mut s = cue + 1;
-    // "that" within reach after an adjunct: "said at a campaign stop in Toledo, Ohio, that"
+    let telling = doc.is_in(cue, &["told", "tell", "tells", "telling"]);
+    // "that" within reach after an adjunct: "said at a campaign stop in Toledo, Ohio, that",
+    // or after an addressee: "told one of his protégés on a regular basis that"
     if let Some(that) =
         (s..end.min(s + 16)).find(|&t| doc.word(t) == "that" && doc.tokens[t].is_word())
     {
         let adjunct = (s..that).all(|t| {
             !doc.tokens[t].is_quote() && !doc.is_in(t, &["he", "she", "it", "they", "we", "i"])
         });
-        let leads = doc.is_in(s, LEADS) || doc.starts_upper(s);
+        let leads = doc.is_in(s, LEADS) || doc.starts_upper(s) || telling;
         if adjunct && (leads || that == s) {
             return that;
         }
     }
-    if doc.is_in(cue, &["told", "tell", "tells", "telling"]) {
+    // `saying during the debate last week, “That makes me smart,”`: the quotation is what was said
+    if doc.is_in(s, LEADS)
+        && let Some(open) =
+            (s..end.min(s + 14)).find(|&t| matches!(doc.tokens[t].kind, Kind::Open(_)))
+        && matches!(doc.tokens[open - 1].kind, Kind::Punct(',' | ':'))
+    {
+        return open;
+    }
+    if telling {
         // skip the addressee: a pronoun, "reporters", or a name or description
         if doc.is_in(
             s,
@@ -574,6 +584,25 @@ fn extend_into_quote(doc: &Doc<'_>, regions: &[Region], end: usize) -> usize {
         .map_or(end, |r| r.close + 1)
 }
 
+/// Where reported content from `s` to `last` stops before another attribution of its own:
+/// `…he felt demoralized serving under Obama, Ham also noted several “intangibles” …`.
+fn next_attribution(doc: &Doc<'_>, s: usize, last: usize) -> Option<usize> {
+    (s + 2..last).find(|&t| {
+        if !doc.tokens[t - 1].is_punct(',') {
+            return false;
+        }
+        let subject = if doc.is_in(t, &["and", "but"]) {
+            t + 1
+        } else {
+            t
+        };
+        (subject..last.min(subject + MAX_SPEAKER_WORDS + 2))
+            .find(|&c| is_cue(doc, c))
+            .and_then(|c| speaker_before(doc, c, subject))
+            .is_some_and(|speaker| speaker.0 == subject)
+    })
+}
+
 /// Where reported content from `s` to `last` must stop so as not to swallow a direct quote's
 /// own attribution: `She said …, and when pressed, the mother of three replied, "…"`.
 fn before_other_attribution(
@@ -582,14 +611,19 @@ fn before_other_attribution(
     s: usize,
     last: usize,
 ) -> Option<usize> {
+    // the other attribution starts at its speaker, or at its cue when the speaker stands
+    // before the content (`Trump attacked Clinton …, saying, "…"`)
     let speaker = direct
         .iter()
         .filter_map(|f| {
-            f.speaker
-                .filter(|_| f.cue.is_some_and(|(c, _)| s < c && c <= last))
+            let (cue, _) = f.cue.filter(|&(c, _)| s < c && c <= last)?;
+            Some(
+                f.speaker
+                    .map(|(first, _)| first)
+                    .filter(|&first| s < first)
+                    .unwrap_or(cue),
+            )
         })
-        .map(|(first, _)| first)
-        .filter(|&first| s < first)
         .min()?;
     // the clause that leads to that speaker starts at the first `, and`, else the last comma
     let commas: Vec<usize> = (s + 1..speaker)
@@ -731,6 +765,16 @@ fn reported_speech(
                 }
                 if let Some(cut) = before_other_attribution(doc, direct, s, last) {
                     last = content_end(doc, cut);
+                }
+                if let Some(cut) = next_attribution(doc, s, last) {
+                    last = content_end(doc, cut);
+                }
+                // `chanted "What curfew?" and kept going`: a quotation opening the content ends it
+                if let Some(region) = regions.iter().find(|r| r.open == s)
+                    && region.close < last
+                    && doc.is_word(region.close + 1)
+                {
+                    last = region.close;
                 }
                 if doc.has(c, lexicon::LABELLING)
                     && let Some(label_end) = (s..=last)
