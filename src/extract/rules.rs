@@ -75,7 +75,15 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
 
 /// Whether token `i` is a cue verb: a lower-case word of the list ("States" is a name).
 fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
-    doc.has(i, lexicon::CUE) && !doc.starts_upper(i)
+    doc.has(i, lexicon::CUE) && !doc.starts_upper(i) && !is_passive(doc, i)
+}
+
+/// Whether a participle stands in the passive: `terrorists are revealed as`, `were admitted`.
+/// The progressive (`is saying`) and the active perfect (`has said`) stay cues.
+fn is_passive(doc: &Doc<'_>, i: usize) -> bool {
+    i > 0
+        && doc.is_in(i - 1, &["is", "are", "was", "were", "be", "been", "being"])
+        && !doc.word(i).ends_with("ing")
 }
 
 /// Whether a speaker phrase names someone or refers to them: a capitalized word or a pronoun,
@@ -388,11 +396,23 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
         match attribution {
             Some((speaker, cue)) if at_start || before.is_some() => {
                 if quote_ends_sentence || before.is_some() {
+                    // `So when Patriot signaled …, Mr. Barrett said, "we were floored."`: the
+                    // attribution is parenthetical and the whole sentence is the quote
+                    let sentence_start = doc.sentences[doc.sentence_of[speaker.0]].start;
+                    let parenthetical = before.is_some()
+                        && speaker.0 > sentence_start + 1
+                        && doc.tokens[speaker.0 - 1].is_punct(',')
+                        && word_count(doc, sentence_start..speaker.0) >= MIN_CONTENT_WORDS;
+                    let (first, kind) = if parenthetical {
+                        (sentence_start, QuoteKind::Mixed)
+                    } else {
+                        (open, QuoteKind::Direct)
+                    };
                     found.push(Found {
-                        quote: (open, close),
+                        quote: (first, close),
                         speaker: Some(speaker),
                         cue,
-                        kind: QuoteKind::Direct,
+                        kind,
                     });
                     last_speaker = Some((speaker, doc.paragraph_of[close]));
                 }
@@ -869,7 +889,16 @@ fn content_before(
     if !after_is_adjunct {
         return None;
     }
-    let last = content_end(doc, comma + 1);
+    // `Mills "got an immunity agreement," Jordan said, and still "got to sit in …"`: the
+    // sentence goes on quoting after the attribution
+    let goes_on = doc.tokens.get(next).is_some_and(|t| t.is_punct(','))
+        && doc.is_in(next + 1, &["and", "but"])
+        && (next + 2..sentence_end).any(|t| doc.tokens[t].is_quote());
+    let last = if goes_on {
+        content_end(doc, sentence_end)
+    } else {
+        content_end(doc, comma + 1)
+    };
     Some(Found {
         quote: (start, last),
         speaker: Some(speaker),
