@@ -38,6 +38,8 @@ pub const CUE_VERBS: &[&str] = &[
     "praised", "dismissed", "branded", "labeled", "labelled", "dubbed", "exhorted", "touted",
     "attacked", "condemned", "lauded", "hailed", "chanted", "scolded", "mocked", "derided",
     "decried", "questioned",
+    "yells", "shouts", "screams", "screamed", "cries", "cried", "chants", "proclaimed", "proclaims",
+    "characterized", "characterizes",
 ];
 
 /// Cues that take an object and a label for it: `described Clinton as a “disgrace”`. What was

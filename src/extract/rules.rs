@@ -265,11 +265,24 @@ fn attribution_after(doc: &Doc<'_>, close: usize) -> Option<((usize, usize), (us
     }
     // the cue comes within the speaker's words, an appositive included:
     // `” Scott Pruitt, the Republican attorney general of Oklahoma, said`
-    let cue = (i..end.min(i + MAX_SPEAKER_WORDS + 20)).find(|&c| is_cue(doc, c))?;
-    let speaker = speaker_before(doc, cue, i)?;
-    // everything between the mark and the cue is the speaker: `Mr. Morgan of the Sierra Club said`
-    (speaker.0 >= i && (i..speaker.0).all(|t| !doc.tokens[t].is_word()))
-        .then_some(((i, speaker.1), (cue, cue)))
+    let cue = (i..end.min(i + MAX_SPEAKER_WORDS + 30)).find(|&c| is_cue(doc, c))?;
+    // everything between the mark and the cue is the speaker (`Mr. Morgan of the Sierra Club
+    // said`, `” a narrator in the Clinton ad asks`), less the words that join it to the cue
+    let mut last = cue.checked_sub(1)?;
+    while last > i && doc.has(last, lexicon::BETWEEN) {
+        last -= 1;
+    }
+    while last > i && matches!(doc.tokens[last].kind, Kind::Punct(',')) {
+        last -= 1;
+    }
+    let starts_like_a_source = doc.starts_upper(i)
+        || doc.has(i, lexicon::PRONOUN)
+        || doc.is_in(i, DETERMINERS)
+        || doc.raw(i).starts_with(|c: char| c.is_ascii_digit());
+    (last >= i && doc.tokens[last].is_word() || doc.tokens[last].is_punct(')'))
+        .then_some(())
+        .filter(|_| starts_like_a_source && !(i..=last).any(|t| is_cue(doc, t)))
+        .map(|_| ((i, last), (cue, cue)))
 }
 
 /// The attribution that introduces an opening mark: `X said: “`, `X said, “`, `X: “`.
