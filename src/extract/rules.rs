@@ -281,7 +281,12 @@ fn attribution_after(doc: &Doc<'_>, close: usize) -> Option<((usize, usize), (us
         || doc.raw(i).starts_with(|c: char| c.is_ascii_digit());
     (last >= i && doc.tokens[last].is_word() || doc.tokens[last].is_punct(')'))
         .then_some(())
-        .filter(|_| starts_like_a_source && !(i..=last).any(|t| is_cue(doc, t)))
+        .filter(|_| {
+            // `To which she said`: a clause with its own subject, not a speaker
+            let later_pronoun =
+                (i + 1..=last).any(|t| doc.is_in(t, &["he", "she", "they", "i", "we"]));
+            starts_like_a_source && !later_pronoun && !(i..=last).any(|t| is_cue(doc, t))
+        })
         .map(|_| ((i, last), (cue, cue)))
 }
 
@@ -418,7 +423,11 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
                     // `So when Patriot signaled …, Mr. Barrett said, "we were floored."`: the
                     // attribution is parenthetical and the whole sentence is the quote
                     let sentence_start = doc.sentences[doc.sentence_of[speaker.0]].start;
+                    let continues_sentence = doc.is_word(open + 1)
+                        && !doc.starts_upper(open + 1)
+                        && !doc.tokens[open - 1].is_punct(':');
                     let parenthetical = before.is_some()
+                        && continues_sentence
                         && speaker.0 > sentence_start + 1
                         && doc.tokens[speaker.0 - 1].is_punct(',')
                         && word_count(doc, sentence_start..speaker.0) >= MIN_CONTENT_WORDS;
@@ -680,8 +689,17 @@ fn before_other_attribution(
 fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
     (s + 2..end.saturating_sub(2)).find(|&t| {
         // a relative clause (`…, which forced her to leave`) stays: PolNeAR's spans keep it
-        let after_comma = doc.tokens[t - 1].is_punct(',')
-            || matches!(doc.tokens[t - 1].kind, Kind::Punct('—' | '–'));
+        let after_comma =
+            comma_at(doc, t - 1) || matches!(doc.tokens[t - 1].kind, Kind::Punct('—' | '–'));
+        // `…, engaging in what analysts described as …`: a participial clause about the speaker
+        if after_comma
+            && doc.tokens[t - 1].is_punct(',')
+            && doc.word(t).ends_with("ing")
+            && !doc.starts_upper(t)
+            && !doc.tokens[s..t].iter().any(|k| k.is_quote())
+        {
+            return true;
+        }
         after_comma
             && doc.is_in(t, &["and", "but", "while", "although", "though", "yet"])
             && !doc.tokens[s..t].iter().any(|k| k.is_quote())
@@ -811,7 +829,10 @@ fn reported_speech(
                 // `chanted "What curfew?" and kept going`: a quotation opening the content ends it
                 if let Some(region) = regions.iter().find(|r| r.open == s)
                     && region.close < last
-                    && doc.is_word(region.close + 1)
+                    && doc.is_in(
+                        region.close + 1,
+                        &["and", "but", "or", "when", "while", "before", "after", "as"],
+                    )
                 {
                     last = region.close;
                 }
