@@ -425,7 +425,7 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
                     let sentence_start = doc.sentences[doc.sentence_of[speaker.0]].start;
                     let continues_sentence = doc.is_word(open + 1)
                         && !doc.starts_upper(open + 1)
-                        && !doc.tokens[open - 1].is_punct(':');
+                        && !(open > 0 && doc.tokens[open - 1].is_punct(':'));
                     let parenthetical = before.is_some()
                         && continues_sentence
                         && speaker.0 > sentence_start + 1
