@@ -84,7 +84,7 @@ pub const TIME_WORDS: &[&str] = &[
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
     "yesterday", "tonight", "recently", "earlier", "later", "last", "this", "week", "month",
     "year", "night", "morning", "afternoon", "evening", "again", "also", "repeatedly", "once",
-    "publicly", "privately", "previously", "then",
+    "publicly", "privately", "previously", "then", "weekend",
 ];
 
 /// Verbs of intent or stance whose object is what is attributed: `pledged to impose sanctions`,
@@ -102,6 +102,8 @@ pub const STANCE_VERBS: &[&str] = &[
     "backs", "backed", "welcome", "welcomed", "welcomes", "question", "questions", "discuss",
     "discussed", "discusses", "unveil", "unveiled", "unveils", "outline", "outlined",
     "outlines", "offer", "offers", "offered", "encourage", "encourages", "encouraged",
+    "wanting", "planning", "pledging", "vowing", "promising", "refusing", "seeking", "hoping",
+    "intending", "threatening", "supporting", "opposing", "proposing", "demanding",
 ];
 
 /// Cues of reported speech that are not verbs: "according to X".

@@ -694,7 +694,8 @@ fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
         // `…, engaging in what analysts described as …`: a participial clause about the speaker
         if after_comma
             && doc.tokens[t - 1].is_punct(',')
-            && doc.word(t).ends_with("ing")
+            && (doc.word(t).ends_with("ing")
+                || (doc.word(t).ends_with("ly") && doc.word(t + 1).ends_with("ing")))
             && !doc.starts_upper(t)
             && !doc.tokens[s..t].iter().any(|k| k.is_quote())
         {
@@ -836,13 +837,21 @@ fn reported_speech(
                 {
                     last = region.close;
                 }
-                if doc.has(c, lexicon::LABELLING)
+                // `what Prime Minister Malcolm Turnbull called North Korea's "reckless" actions`:
+                // the quote is the whole phrase, from `what`
+                let what = (speaker.0 > start
+                    && doc.word(speaker.0 - 1) == "what"
+                    && doc.has(c, lexicon::LABELLING))
+                .then(|| speaker.0 - 1);
+                if what.is_none()
+                    && doc.has(c, lexicon::LABELLING)
                     && let Some(label_end) = (s..=last)
                         .rev()
                         .find(|&t| matches!(doc.tokens[t].kind, Kind::Close(_)))
                 {
                     last = label_end;
                 }
+                let s = what.unwrap_or(s);
                 if s <= last
                     && word_count(doc, s..last + 1) >= MIN_CONTENT_WORDS
                     && !doc.tokens[s].is_terminal()
