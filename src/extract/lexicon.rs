@@ -40,6 +40,10 @@ pub const CUE_VERBS: &[&str] = &[
     "decried", "questioned",
     "yells", "shouts", "screams", "screamed", "cries", "cried", "chants", "proclaimed", "proclaims",
     "characterized", "characterizes",
+    "reads", "read", "quoted", "quotes", "cited", "cites", "citing", "echoed", "echoes",
+    "expressed", "expresses", "likened", "likens", "spoke", "speaks", "speaking", "talked",
+    "talks", "detailed", "details", "documents", "documented", "advocates", "advocated",
+    "emphasizing", "stressing", "noting", "explaining", "recalling",
 ];
 
 /// Cues that take an object and a label for it: `described Clinton as a “disgrace”`. What was
