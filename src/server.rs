@@ -41,7 +41,9 @@ pub async fn run(
     let (reporter, health) = tonic_health::server::health_reporter();
     // every service is known from the first call on: NOT_SERVING until the database answers
     for service in std::iter::once("").chain(SERVICES) {
-        reporter.set_service_status(service, ServingStatus::NotServing).await;
+        reporter
+            .set_service_status(service, ServingStatus::NotServing)
+            .await;
     }
     let health_task = tokio::spawn(watch_database(reporter, registry.clone()));
 

@@ -205,7 +205,24 @@ impl<'a> Doc<'a> {
         let mut last_close: Option<usize> = None;
         let mut last_in_quote = 0;
         for (i, token) in self.tokens.iter().enumerate() {
-            match token.kind {
+            // `„…“`: after a low opening mark, `“` closes
+            let german = open.is_some_and(|o| self.tokens[o].kind == Kind::Open('„'));
+            let kind = match token.kind {
+                Kind::Open('“') if german => Kind::Close('“'),
+                // single marks count only outside double ones, where `’` may be an apostrophe
+                Kind::Open('‘') | Kind::Close('’')
+                    if open.is_some_and(|o| !matches!(self.tokens[o].kind, Kind::Open('‘'))) =>
+                {
+                    Kind::Punct('’')
+                }
+                Kind::Open(c)
+                    if open.is_some_and(|o| self.tokens[o].kind == Kind::Open('‘')) && c != '‘' =>
+                {
+                    Kind::Punct(c)
+                }
+                other => other,
+            };
+            match kind {
                 Kind::Open(_) => {
                     if open.is_none() {
                         open = Some(i);
@@ -215,7 +232,7 @@ impl<'a> Doc<'a> {
                 }
                 Kind::Close(_) => {
                     if let Some(start) = open {
-                        depth -= 1;
+                        depth = depth.saturating_sub(1);
                         last_close = Some(i);
                         if depth == 0 {
                             regions.push(Region {
@@ -232,11 +249,14 @@ impl<'a> Doc<'a> {
                         // with a mark of the same style: a straight-quoted excerpt is not
                         // continued by a curly-quoted line with an attribution of its own
                         let straight = |c: char| c == '"';
+                        let single = |c: char| c == '‘';
                         let same_style = match (
                             self.tokens[start].kind,
                             self.tokens.get(i + 1).map(|t| t.kind),
                         ) {
-                            (Kind::Open(a), Some(Kind::Open(b))) => straight(a) == straight(b),
+                            (Kind::Open(a), Some(Kind::Open(b))) => {
+                                straight(a) == straight(b) && single(a) == single(b)
+                            }
                             _ => false,
                         };
                         let continues = same_style && !self.is_transcript_line(i + 1);

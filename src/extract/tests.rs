@@ -270,3 +270,61 @@ fn any_text_gives_spans_that_point_at_their_text() {
         propose(&text);
     }
 }
+
+#[test]
+fn german_low_high_quotes_close_with_the_high_mark() {
+    let found =
+        quotes("„Wir sind bereit zu helfen“, sagte Putin. „The talks will go on,“ said Putin.");
+    let last = found.last().expect("found");
+    assert_eq!(last.quote.text, "„The talks will go on,“");
+    assert_eq!(last.speaker.as_ref().unwrap().text, "Putin");
+}
+
+#[test]
+fn single_quotation_marks_quote_too_and_apostrophes_do_not_end_them() {
+    let found = quotes("‘The voters’ choice is clear,’ the minister said.");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].quote.text, "‘The voters’ choice is clear,’");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "the minister");
+}
+
+#[test]
+fn a_quote_running_over_paragraphs_is_one_quote() {
+    let text = "“We will rebuild the roads,” the governor said. “We will fix the bridges.\n\n“And we will do it this year.”";
+    let found = quotes(text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].quote.text.ends_with("this year.”"));
+}
+
+#[test]
+fn a_pronoun_speaker_resolves_to_the_person_before_it() {
+    let text = "Senator Elizabeth Warren questioned the bank's chief executive. “You should resign,” she said.";
+    let found = quotes(text);
+    let resign = found
+        .iter()
+        .find(|q| q.quote.text.contains("resign"))
+        .expect("found");
+    assert_eq!(resign.speaker.as_ref().unwrap().text, "she");
+    assert_eq!(resign.resolved_speaker.as_deref(), Some("Elizabeth Warren"));
+}
+
+#[test]
+fn explained_that_and_content_before_the_speaker_are_reported_speech() {
+    let found =
+        quotes("Putin explained that heavy equipment in residential areas is a complex issue.");
+    assert_eq!(
+        found[0].quote.text,
+        "that heavy equipment in residential areas is a complex issue"
+    );
+    assert_eq!(found[0].cue.as_ref().unwrap().text, "explained");
+    let found =
+        quotes("Civilian casualties in the conflict were unacceptable, the Russian leader said.");
+    assert_eq!(
+        found[0].quote.text,
+        "Civilian casualties in the conflict were unacceptable"
+    );
+    assert_eq!(
+        found[0].speaker.as_ref().unwrap().text,
+        "the Russian leader"
+    );
+}

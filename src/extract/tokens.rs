@@ -10,9 +10,9 @@ pub enum Kind {
     Word,
     /// One punctuation character that is not a quotation mark.
     Punct(char),
-    /// A double quotation mark that opens a quote.
+    /// A quotation mark that opens a quote.
     Open(char),
-    /// A double quotation mark that closes a quote.
+    /// A quotation mark that closes a quote.
     Close(char),
     /// One or more line breaks: paragraphs end here.
     Break,
@@ -40,9 +40,11 @@ impl Token {
         self.kind == Kind::Punct(c)
     }
 
-    /// Whether it is a quotation mark of either side.
+    /// Whether it is a double quotation mark of either side. Single marks (`‘ ’`) open and close
+    /// quotes too, but elsewhere `’` is as often an apostrophe (`voters’`), so the rules that
+    /// look for quotation inside a text ignore them.
     pub fn is_quote(&self) -> bool {
-        matches!(self.kind, Kind::Open(_) | Kind::Close(_))
+        matches!(self.kind, Kind::Open(c) | Kind::Close(c) if c != '‘' && c != '’')
     }
 
     /// Whether it ends a sentence: `.`, `!`, `?` (or `…`).
@@ -159,6 +161,14 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         let next = text[end..].chars().next();
         let kind = match c {
             '“' | '«' | '„' | '‹' => Kind::Open(c),
+            // single marks: `‘` opens after a space; `’` closes before a space or punctuation
+            // (inside a word it is an apostrophe, and the word took it already)
+            '‘' if prev.is_none_or(|p| p.is_whitespace() || "([{—–-".contains(p)) => {
+                Kind::Open(c)
+            }
+            '’' if next.is_none_or(|n| n.is_whitespace() || ",.;:!?)”\"".contains(n)) => {
+                Kind::Close(c)
+            }
             // a closing mark at the start of a line, before a word, is a mistyped opening one
             '”' if prev.is_none_or(|p| p == '\n') && next.is_some_and(|n| !n.is_whitespace()) => {
                 Kind::Open(c)
