@@ -8,7 +8,7 @@ pub const CUE_VERBS: &[&str] = &[
     "explain", "explains", "explained", "explaining", "claim", "claims", "claimed", "claiming",
     "argue", "argues", "argued", "arguing", "insist", "insists", "insisted", "insisting", "warn",
     "warns", "warned", "warning", "write", "writes", "wrote", "writing", "report", "reports",
-    "reported", "reporting", "announce", "announces", "announced", "announcing", "state", "states",
+    "reported", "reporting", "announce", "announces", "announced", "announcing", "states",
     "stated", "declare", "declares", "declared", "declaring", "assert", "asserts", "asserted",
     "suggest", "suggests", "suggested", "suggesting", "acknowledge", "acknowledges",
     "acknowledged", "acknowledging", "admit", "admits", "admitted", "admitting", "ask", "asks",
@@ -31,7 +31,7 @@ pub const CUE_VERBS: &[&str] = &[
     "retorted", "find", "finds", "found", "show", "shows", "showed", "indicate", "indicates",
     "indicated", "conclude", "wonder", "wondered", "muse", "mused", "sing", "sings", "sang",
     "feel", "feels", "felt", "fear", "fears", "feared", "hope", "hopes", "hoped", "expect",
-    "expects", "expected", "worry", "worries", "worried", "know", "knows", "knew", "recommend",
+    "expects", "expected", "worry", "worried", "know", "knows", "knew", "recommend",
     "recommended", "propose", "proposed", "demand", "demanded", "demands", "reiterate",
     "reiterated", "reiterates", "describe", "described", "describes", "call", "called", "calls",
     "criticize", "criticized", "criticised", "accuse", "accused", "accuses", "blasted", "slammed",
@@ -108,6 +108,16 @@ pub const STANCE_VERBS: &[&str] = &[
     "outlines", "offer", "offers", "offered", "encourage", "encourages", "encouraged",
     "wanting", "planning", "pledging", "vowing", "promising", "refusing", "seeking", "hoping",
     "intending", "threatening", "supporting", "opposing", "proposing", "demanding",
+];
+
+/// Nouns that attribute the clause after them: `Stumpf’s emphasis that …`, `a report that …`.
+#[rustfmt::skip]
+pub const NOUN_CUES: &[&str] = &[
+    "claim", "claims", "statement", "report", "reports", "argument", "emphasis", "assertion",
+    "belief", "warning", "promise", "pledge", "suggestion", "contention", "insistence",
+    "allegation", "allegations", "accusation", "charge", "prediction", "view", "message",
+    "announcement", "conclusion", "finding", "findings", "estimate", "remark", "remarks",
+    "comment", "comments", "testimony", "admission", "denial", "complaint",
 ];
 
 /// Cues of reported speech that are not verbs: "according to X".

@@ -75,7 +75,21 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
 
 /// Whether token `i` is a cue verb: a lower-case word of the list ("States" is a name).
 fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
-    doc.has(i, lexicon::CUE) && !doc.starts_upper(i) && !is_passive(doc, i)
+    doc.has(i, lexicon::CUE)
+        && !doc.starts_upper(i)
+        && !is_passive(doc, i)
+        // `continued to stay away`: not speech
+        && !(doc.word(i).starts_with("continu") && doc.word(i + 1) == "to")
+}
+
+/// Whether a lower-case word is an adverb in -ly (`occasionally`, `repeatedly`).
+fn is_adverb(doc: &Doc<'_>, i: usize) -> bool {
+    let w = doc.word(i);
+    doc.is_word(i)
+        && !doc.starts_upper(i)
+        && w.len() > 4
+        && w.ends_with("ly")
+        && !doc.has(i, lexicon::PRONOUN)
 }
 
 /// Whether a participle stands in the passive: `terrorists are revealed as`, `were admitted`.
@@ -108,7 +122,9 @@ fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> 
     if !stance && !before_that {
         return None;
     }
-    speaker_before(doc, c, start).filter(|&s| is_source(doc, s))
+    // the subject's head is a name or a pronoun: `a Republican tax plan would` is no source
+    speaker_before(doc, c, start)
+        .filter(|&s| is_source(doc, s) && (doc.starts_upper(s.1) || doc.has(s.1, lexicon::PRONOUN)))
 }
 
 /// The speaker phrase that ends just before token `end` (exclusive), reading backwards and not
@@ -117,7 +133,8 @@ fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> 
 /// (R-Fla.) said`) between the name and the cue belongs to the speaker.
 fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usize)> {
     let mut j = end;
-    while j > limit && doc.has(j - 1, lexicon::BETWEEN) {
+    // `Putin also said`, `they occasionally find`: adverbs and auxiliaries are not the speaker
+    while j > limit && (doc.has(j - 1, lexicon::BETWEEN) || is_adverb(doc, j - 1)) {
         j -= 1;
     }
     if j <= limit {
@@ -632,6 +649,24 @@ fn extend_into_quote(doc: &Doc<'_>, regions: &[Region], end: usize) -> usize {
         .map_or(end, |r| r.close + 1)
 }
 
+/// The source of a noun cue: a possessor (`Stumpf’s emphasis`, `his claim`) or the names
+/// before the noun (`a New York Times report`).
+fn noun_cue_source(doc: &Doc<'_>, cue: usize, start: usize) -> Option<(usize, usize)> {
+    let possessor = (start.max(cue.saturating_sub(3))..cue).rev().find(|&t| {
+        let w = doc.word(t);
+        w.ends_with("’s") || w.ends_with("'s") || doc.is_in(t, &["his", "her", "their", "its"])
+    });
+    if let Some(p) = possessor {
+        let (first, _) = noun_phrase_before(doc, p + 1, start).unwrap_or((p, p));
+        return Some((first, p));
+    }
+    let names = (start..cue)
+        .rev()
+        .take_while(|&t| doc.starts_upper(t) || doc.is_in(t, &["the", "a", "an"]))
+        .last()?;
+    (names < cue && (names..cue).any(|t| doc.starts_upper(t))).then_some((names, cue - 1))
+}
+
 /// Where reported content from `s` to `last` stops before another attribution of its own:
 /// `…he felt demoralized serving under Obama, Ham also noted several “intangibles” …`.
 fn next_attribution(doc: &Doc<'_>, s: usize, last: usize) -> Option<usize> {
@@ -740,6 +775,30 @@ fn reported_speech(
                     found.push(f);
                 }
                 continue;
+            }
+            // `Stumpf’s repeated emphasis that …`, `a New York Times report that …`
+            if doc.is_in(c, lexicon::NOUN_CUES)
+                && doc.word(c + 1) == "that"
+                && !doc.starts_upper(c)
+                && let Some(source) = noun_cue_source(doc, c, start)
+            {
+                let s = c + 1;
+                let mut last = content_end(doc, end);
+                if let Some(cut) =
+                    new_clause(doc, s, end).or_else(|| next_attribution(doc, s, last))
+                {
+                    last = content_end(doc, cut);
+                }
+                if word_count(doc, s..last + 1) >= MIN_CONTENT_WORDS {
+                    found.push(Found {
+                        quote: (s, last),
+                        speaker: Some(source),
+                        cue: Some((c, c)),
+                        kind: kind_of(doc, s, last),
+                    });
+                    next = last + 1;
+                    continue;
+                }
             }
             if !is_cue(doc, c) {
                 if let Some(speaker) = is_weak_cue(doc, c, start) {
