@@ -75,11 +75,9 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
 
 /// Whether token `i` is a cue verb: a lower-case word of the list ("States" is a name).
 fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
-    doc.has(i, lexicon::CUE)
-        && !doc.starts_upper(i)
-        && !is_passive(doc, i)
-        // `continued to stay away`: not speech
-        && !(doc.word(i).starts_with("continu") && doc.word(i + 1) == "to")
+    // `continued to stay away` is not speech
+    let continued_to = doc.word(i).starts_with("continu") && doc.word(i + 1) == "to";
+    doc.has(i, lexicon::CUE) && !doc.starts_upper(i) && !is_passive(doc, i) && !continued_to
 }
 
 /// Whether a lower-case word is an adverb in -ly (`occasionally`, `repeatedly`).
