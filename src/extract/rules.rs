@@ -75,9 +75,14 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
 
 /// Whether token `i` is a cue verb: a lower-case word of the list ("States" is a name).
 fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
-    // `continued to stay away` is not speech
+    // `continued to stay away` is not speech, nor `four percentage points` (only `pointed out`)
     let continued_to = doc.word(i).starts_with("continu") && doc.word(i + 1) == "to";
-    doc.has(i, lexicon::CUE) && !doc.starts_upper(i) && !is_passive(doc, i) && !continued_to
+    let point_not_out = doc.word(i).starts_with("point") && doc.word(i + 1) != "out";
+    doc.has(i, lexicon::CUE)
+        && !doc.starts_upper(i)
+        && !is_passive(doc, i)
+        && !continued_to
+        && !point_not_out
 }
 
 /// Whether a lower-case word is an adverb in -ly (`occasionally`, `repeatedly`).
@@ -544,7 +549,12 @@ const LEADS: &[&str] = &[
 /// addressee (`told reporters`), a date (`said Monday`) or an adjunct before `that` (`said at a
 /// meeting … that`).
 fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
-    let mut s = cue + 1;
+    // `pointed out that …`
+    let mut s = if doc.word(cue + 1) == "out" {
+        cue + 2
+    } else {
+        cue + 1
+    };
     let telling = doc.is_in(cue, &["told", "tell", "tells", "telling"]);
     // "that" within reach after an adjunct: "said at a campaign stop in Toledo, Ohio, that",
     // or after an addressee: "told one of his protégés on a regular basis that"
