@@ -4,7 +4,7 @@ use claim_registry::api::proto::{
 use claim_registry::domain::Role;
 use tonic::Code;
 
-use crate::helpers::{SAMPLE, article, assert_bad_field, spawn_app};
+use crate::helpers::{SAMPLE, article, article_request, assert_bad_field, spawn_app};
 
 /// A change that makes an article invalid.
 type Spoil = fn(&mut claim_registry::api::proto::Article);
@@ -44,18 +44,8 @@ async fn registering_the_same_article_again_returns_the_stored_one() {
     let app = spawn_app().await;
     let first = app.create_article(URL, SAMPLE).await;
     // another spelling of the same URL: tracking parameters and fragment differ
-    let request = CreateArticleRequest {
-        extract_claims: false,
-        article: Some(article("https://NEWS.example/putin-cis", SAMPLE)),
-        request_id: String::new(),
-    };
-    let again = app
-        .articles
-        .clone()
-        .create_article(app.as_role(Role::Submitter, request))
-        .await
-        .unwrap()
-        .into_inner();
+    let request = article_request("https://NEWS.example/putin-cis", SAMPLE);
+    let again = app.submit_article(request).await.unwrap();
     assert!(!again.created);
     assert_eq!(again.article.unwrap().name, first.name);
     assert_eq!(app.count("articles").await, 1);
@@ -80,20 +70,8 @@ async fn a_retried_create_with_the_same_request_id_acts_once() {
         article: Some(article(URL, SAMPLE)),
         request_id: request_id.clone(),
     };
-    let first = app
-        .articles
-        .clone()
-        .create_article(app.as_role(Role::Submitter, request.clone()))
-        .await
-        .unwrap()
-        .into_inner();
-    let retry = app
-        .articles
-        .clone()
-        .create_article(app.as_role(Role::Submitter, request))
-        .await
-        .unwrap()
-        .into_inner();
+    let first = app.submit_article(request.clone()).await.unwrap();
+    let retry = app.submit_article(request).await.unwrap();
     assert!(first.created);
     assert_eq!(retry.article.unwrap().name, first.article.unwrap().name);
     assert_eq!(app.count("articles").await, 1);
@@ -108,22 +86,13 @@ async fn a_request_id_reused_for_a_different_request_is_refused() {
         article: Some(article(URL, SAMPLE)),
         request_id: request_id.clone(),
     };
-    app.articles
-        .clone()
-        .create_article(app.as_role(Role::Submitter, first))
-        .await
-        .unwrap();
+    app.submit_article(first).await.unwrap();
     let other = CreateArticleRequest {
         extract_claims: false,
         article: Some(article("https://news.example/other", SAMPLE)),
         request_id,
     };
-    let status = app
-        .articles
-        .clone()
-        .create_article(app.as_role(Role::Submitter, other))
-        .await
-        .unwrap_err();
+    let status = app.submit_article(other).await.unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
     assert_eq!(app.count("articles").await, 1);
 }
@@ -154,12 +123,7 @@ async fn each_malformed_article_field_is_named_in_the_error() {
             article: Some(bad),
             request_id: String::new(),
         };
-        let status = app
-            .articles
-            .clone()
-            .create_article(app.as_role(Role::Submitter, request))
-            .await
-            .unwrap_err();
+        let status = app.submit_article(request).await.unwrap_err();
         assert_bad_field(&status, field);
     }
     let missing = CreateArticleRequest {
@@ -167,12 +131,7 @@ async fn each_malformed_article_field_is_named_in_the_error() {
         article: None,
         request_id: "not-a-uuid".into(),
     };
-    let status = app
-        .articles
-        .clone()
-        .create_article(app.as_role(Role::Submitter, missing))
-        .await
-        .unwrap_err();
+    let status = app.submit_article(missing).await.unwrap_err();
     assert_bad_field(&status, "request_id");
     assert_eq!(app.count("articles").await, 0);
 }
@@ -181,17 +140,8 @@ async fn each_malformed_article_field_is_named_in_the_error() {
 async fn a_body_over_one_mebibyte_is_refused_with_a_clear_error() {
     let app = spawn_app().await;
     let body = "word ".repeat(210_000);
-    let request = CreateArticleRequest {
-        extract_claims: false,
-        article: Some(article(URL, &body)),
-        request_id: String::new(),
-    };
-    let status = app
-        .articles
-        .clone()
-        .create_article(app.as_role(Role::Submitter, request))
-        .await
-        .unwrap_err();
+    let request = article_request(URL, &body);
+    let status = app.submit_article(request).await.unwrap_err();
     assert_bad_field(&status, "article.body");
     assert!(
         status.message().contains("at most 1048576 bytes"),
@@ -277,17 +227,8 @@ async fn listing_articles_leaves_bodies_out_unless_the_full_view_is_asked_for() 
 async fn a_request_over_the_message_size_limit_is_refused_before_it_is_read() {
     let app = spawn_app().await;
     let body = "x".repeat(claim_registry::server::MAX_MESSAGE_BYTES + 1);
-    let request = CreateArticleRequest {
-        extract_claims: false,
-        article: Some(article(URL, &body)),
-        request_id: String::new(),
-    };
-    let status = app
-        .articles
-        .clone()
-        .create_article(app.as_role(Role::Submitter, request))
-        .await
-        .unwrap_err();
+    let request = article_request(URL, &body);
+    let status = app.submit_article(request).await.unwrap_err();
     assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
     assert!(
         status.message().contains("message length too large"),

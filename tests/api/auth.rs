@@ -1,11 +1,11 @@
 use claim_registry::api::proto::{
-    ApiKey, CreateApiKeyRequest, CreateArticleRequest, CreateVerdictRequest, GetClaimRequest,
-    ListApiKeysRequest, ListArticlesRequest, RevokeApiKeyRequest, Verdict,
+    ApiKey, CreateApiKeyRequest, CreateVerdictRequest, GetClaimRequest, ListApiKeysRequest,
+    ListArticlesRequest, RevokeApiKeyRequest, Verdict,
 };
 use claim_registry::domain::Role;
 use tonic::{Code, Request};
 
-use crate::helpers::{SAMPLE, TestApp, article, spawn_app, with_key};
+use crate::helpers::{SAMPLE, TestApp, article_request, spawn_app, with_key};
 
 const ROLES: [Role; 4] = [Role::Reader, Role::Submitter, Role::Reviewer, Role::Admin];
 
@@ -24,11 +24,7 @@ async fn codes_for(app: &TestApp, role: Role, claim: &str) -> [Code; 4] {
         .clone()
         .create_article(with_key(
             secret,
-            CreateArticleRequest {
-                extract_claims: false,
-                article: Some(article(&format!("https://n.example/{role}"), SAMPLE)),
-                request_id: String::new(),
-            },
+            article_request(&format!("https://n.example/{role}"), SAMPLE),
         ))
         .await
         .map(drop);

@@ -14,13 +14,7 @@ async fn registering_an_article_with_extraction_stores_its_claims_marked_as_extr
         article: Some(article("https://news.example/putin", SAMPLE)),
         request_id: String::new(),
     };
-    let response = app
-        .articles
-        .clone()
-        .create_article(app.as_role(Role::Submitter, request))
-        .await
-        .unwrap()
-        .into_inner();
+    let response = app.submit_article(request).await.unwrap();
     let article = response.article.unwrap();
     assert!(response.claims.len() >= 3, "{:#?}", response.claims);
     for claim in &response.claims {

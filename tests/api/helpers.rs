@@ -9,7 +9,8 @@ use claim_registry::api::proto::api_key_service_client::ApiKeyServiceClient;
 use claim_registry::api::proto::article_service_client::ArticleServiceClient;
 use claim_registry::api::proto::claim_service_client::ClaimServiceClient;
 use claim_registry::api::proto::{
-    self, Article, Claim, CreateArticleRequest, CreateClaimRequest, ListClaimsRequest, Quote,
+    self, Article, Claim, CreateArticleRequest, CreateArticleResponse, CreateClaimRequest,
+    ListClaimsRequest, Quote,
 };
 use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
 use claim_registry::domain::{NewApiKey, Role};
@@ -155,19 +156,24 @@ impl TestApp {
         with_key(self.secret(role), message)
     }
 
-    /// Registers an article with this body as a submitter.
-    pub async fn create_article(&self, url: &str, body: &str) -> Article {
-        let request = CreateArticleRequest {
-            extract_claims: false,
-            article: Some(article(url, body)),
-            request_id: String::new(),
-        };
-        self.articles
+    /// Sends CreateArticle as a submitter.
+    pub async fn submit_article(
+        &self,
+        request: CreateArticleRequest,
+    ) -> Result<CreateArticleResponse, Status> {
+        let response = self
+            .articles
             .clone()
             .create_article(self.as_role(Role::Submitter, request))
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// Registers an article with this body as a submitter.
+    pub async fn create_article(&self, url: &str, body: &str) -> Article {
+        self.submit_article(article_request(url, body))
             .await
             .expect("the article is registered")
-            .into_inner()
             .article
             .unwrap()
     }
@@ -229,6 +235,15 @@ pub fn with_key<T>(secret: &str, message: T) -> Request<T> {
         .metadata_mut()
         .insert("authorization", format!("Bearer {secret}").parse().unwrap());
     request
+}
+
+/// A CreateArticle request for a complete article, without extraction or request id.
+pub fn article_request(url: &str, body: &str) -> CreateArticleRequest {
+    CreateArticleRequest {
+        extract_claims: false,
+        article: Some(article(url, body)),
+        request_id: String::new(),
+    }
 }
 
 /// A complete article with this URL and body.
