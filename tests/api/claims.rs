@@ -276,20 +276,7 @@ async fn updating_a_claim_with_its_current_etag_changes_it_and_a_stale_etag_is_a
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Aborted);
-    let current = app
-        .claims
-        .clone()
-        .get_claim(app.as_role(
-            Role::Reader,
-            GetClaimRequest {
-                name: claim.name.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .claim
-        .unwrap();
+    let current = app.get_claim(&claim.name).await.unwrap();
     assert_eq!(
         current.statement, "Russia is ready to mediate",
         "the stale write did not land"

@@ -1,6 +1,5 @@
 use claim_registry::api::proto::{
-    CreateArticleRequest, ExtractClaimsRequest, GetClaimRequest, ListClaimsRequest, Origin,
-    QuoteKind,
+    CreateArticleRequest, ExtractClaimsRequest, ListClaimsRequest, Origin, QuoteKind,
 };
 use claim_registry::domain::Role;
 
@@ -47,20 +46,7 @@ async fn registering_an_article_with_extraction_stores_its_claims_marked_as_extr
         .expect("found");
     assert_eq!(casualties.quotes[0].resolved_speaker, "Vladimir Putin");
 
-    let stored = app
-        .claims
-        .clone()
-        .get_claim(app.as_role(
-            Role::Reader,
-            GetClaimRequest {
-                name: negotiations.name.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .claim
-        .unwrap();
+    let stored = app.get_claim(&negotiations.name).await.unwrap();
     assert_eq!(&stored, negotiations);
     let listed = app
         .list_claims(ListClaimsRequest {

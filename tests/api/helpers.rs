@@ -10,7 +10,7 @@ use claim_registry::api::proto::article_service_client::ArticleServiceClient;
 use claim_registry::api::proto::claim_service_client::ClaimServiceClient;
 use claim_registry::api::proto::{
     self, Article, Claim, CreateArticleRequest, CreateArticleResponse, CreateClaimRequest,
-    ListClaimsRequest, Quote,
+    GetClaimRequest, ListClaimsRequest, Quote,
 };
 use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
 use claim_registry::domain::{NewApiKey, Role};
@@ -207,6 +207,24 @@ impl TestApp {
         self.try_create_claim(statement, quotes)
             .await
             .expect("the claim is registered")
+    }
+
+    /// Reads a claim as a reader.
+    pub async fn get_claim(&self, name: &str) -> Result<Claim, Status> {
+        let request = self.as_role(
+            Role::Reader,
+            GetClaimRequest {
+                name: name.to_owned(),
+            },
+        );
+        Ok(self
+            .claims
+            .clone()
+            .get_claim(request)
+            .await?
+            .into_inner()
+            .claim
+            .unwrap())
     }
 
     /// Lists claims as a reader.

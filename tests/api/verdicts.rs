@@ -1,6 +1,6 @@
 use claim_registry::api::proto::{
-    CreateVerdictRequest, EvidenceSource, GetClaimRequest, ListClaimsRequest, ListVerdictsRequest,
-    Rating, ReviewState, Verdict,
+    CreateVerdictRequest, EvidenceSource, ListClaimsRequest, ListVerdictsRequest, Rating,
+    ReviewState, Verdict,
 };
 use claim_registry::domain::Role;
 use tonic::Code;
@@ -56,20 +56,7 @@ async fn a_verdict_becomes_the_current_one_and_its_reviewer_is_the_callers_key()
     assert_eq!(given.reviewer, "test-reviewer");
     assert_eq!(given.evidence.len(), 1);
 
-    let now = app
-        .claims
-        .clone()
-        .get_claim(app.as_role(
-            Role::Reader,
-            GetClaimRequest {
-                name: claim.name.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .claim
-        .unwrap();
+    let now = app.get_claim(&claim.name).await.unwrap();
     assert_eq!(now.review_state, ReviewState::Reviewed as i32);
     assert_eq!(now.current_verdict.unwrap(), given);
     assert_ne!(now.etag, claim.etag, "a verdict changes the claim's etag");
