@@ -401,7 +401,7 @@ pub fn encode_proposal(p: crate::extract::Proposal) -> proto::Claim {
         }],
         review_state: proto::ReviewState::Unreviewed.into(),
         origin: proto::Origin::Extracted.into(),
-        checkworthiness: q.checkworthiness,
+        checkworthiness: p.checkworthiness,
         ..Default::default()
     }
 }

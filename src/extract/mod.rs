@@ -111,6 +111,8 @@ pub struct Proposal {
     pub statement: String,
     /// Who made it: the resolved name of the speaker, or the speaker as written.
     pub claimant: String,
+    /// How worth checking the statement is: what the registry stores for the claim.
+    pub checkworthiness: f32,
     /// The quote that carries it.
     pub quote: ExtractedQuote,
 }
@@ -136,7 +138,8 @@ pub fn propose(text: &str) -> Vec<Proposal> {
                     .as_ref()
                     .is_none_or(|c| c.text.chars().count() <= MAX_SPEAKER_CHARS);
             let statement = statement_of(&quote.quote.text, MAX_STATEMENT_CHARS);
-            (fits && !statement.is_empty()).then_some(Proposal {
+            (fits && !statement.is_empty()).then(|| Proposal {
+                checkworthiness: checkworthiness::score(&statement),
                 statement,
                 claimant,
                 quote,

@@ -60,9 +60,9 @@ async fn registering_an_article_with_extraction_stores_its_claims_marked_as_extr
 #[tokio::test]
 async fn extract_claims_previews_without_storing_anything() {
     let app = spawn_app().await;
-    let request = ExtractClaimsRequest {
-        text: SAMPLE.into(),
-    };
+    // a quoted question: its score must be the same in the preview and in storage
+    let text = format!("{SAMPLE}\n\n“Why did the United States block this format?” Putin asked.");
+    let request = ExtractClaimsRequest { text: text.clone() };
     let preview = app
         .claims
         .clone()
@@ -71,14 +71,30 @@ async fn extract_claims_previews_without_storing_anything() {
         .unwrap()
         .into_inner();
     assert!(!preview.claims.is_empty());
+    assert_eq!(app.count("claims").await, 0);
+    assert_eq!(app.count("articles").await, 0);
+    // the preview shows what registering would store, scores included
+    let stored = app
+        .submit_article(CreateArticleRequest {
+            extract_claims: true,
+            ..crate::helpers::article_request("https://news.example/p", &text)
+        })
+        .await
+        .unwrap()
+        .claims;
+    let scores = |claims: &[claim_registry::api::proto::Claim]| {
+        claims
+            .iter()
+            .map(|c| (c.statement.clone(), c.checkworthiness))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(scores(&preview.claims), scores(&stored));
     assert!(
         preview
             .claims
             .iter()
             .all(|c| c.name.is_empty() && c.origin == Origin::Extracted as i32)
     );
-    assert_eq!(app.count("claims").await, 0);
-    assert_eq!(app.count("articles").await, 0);
     let status = app
         .claims
         .clone()
