@@ -83,7 +83,43 @@ fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
         && !is_passive(doc, i)
         && !continued_to
         && !point_not_out
+        && !is_noun_use(doc, i)
 }
+
+/// Determiners: a word right after one is a noun (`the plan`, `a call for`), not a verb.
+/// Quantifiers and numbers are left out, since they are often subjects themselves (`some
+/// believe`, `three replied`); so are possessives, since PolNeAR marks `his remarks that …`
+/// as an attribution.
+#[rustfmt::skip]
+const NOUN_MARKERS: &[&str] = &[
+    "the", "a", "an", "this", "these", "those", "every", "each", "no", "another", "such",
+];
+
+/// Whether a cue word stands as a noun: after a determiner, in `Editor’s note`, or, for a
+/// plural such as `states` or `calls`, after a lower-case modifier (`battleground states`) or a
+/// number (`18 states`). A `that` after it makes it a verb again (`the report states that`).
+fn is_noun_use(doc: &Doc<'_>, i: usize) -> bool {
+    let Some(p) = i.checked_sub(1) else {
+        return false;
+    };
+    if !doc.is_word(p) || doc.word(i + 1) == "that" {
+        return false;
+    }
+    if doc.is_in(p, NOUN_MARKERS) || (doc.word(i) == "note" && doc.word(p).ends_with("’s")) {
+        return true;
+    }
+    doc.is_in(i, AMBIGUOUS_PLURALS)
+        && !doc.has(p, lexicon::PRONOUN | lexicon::BETWEEN | lexicon::STOP)
+        && !is_adverb(doc, p)
+        && (!doc.starts_upper(p) || doc.raw(p).starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Cue words in -s that are as often plural nouns as verbs.
+#[rustfmt::skip]
+const AMBIGUOUS_PLURALS: &[&str] = &[
+    "states", "calls", "claims", "remarks", "details", "advocates", "questions", "fears",
+    "charges",
+];
 
 /// Whether a lower-case word is an adverb in -ly (`occasionally`, `repeatedly`).
 fn is_adverb(doc: &Doc<'_>, i: usize) -> bool {
@@ -113,7 +149,7 @@ fn is_source(doc: &Doc<'_>, speaker: (usize, usize)) -> bool {
 /// A verb of stance or intent with a source for subject, or any verb-like word directly
 /// followed by `that` (`Mr. Obama's bet is that …`): a weaker cue, tried after the others.
 fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> {
-    if doc.starts_upper(c) || !doc.is_word(c) {
+    if doc.starts_upper(c) || !doc.is_word(c) || is_noun_use(doc, c) {
         return None;
     }
     let stance = doc.has(c, lexicon::STANCE);
@@ -539,6 +575,13 @@ fn colon_introduction(doc: &Doc<'_>, paragraph: usize) -> Option<(usize, usize)>
     speaker_before(doc, cue, sentence_start).or_else(|| speaker_after(doc, cue + 1, last))
 }
 
+/// Auxiliaries and modals: one of them after a cue shows the reported clause has begun.
+#[rustfmt::skip]
+const AUXILIARIES: &[&str] = &[
+    "is", "was", "are", "were", "will", "would", "could", "can", "should", "may", "might",
+    "must", "has", "have", "had", "does", "did", "do",
+];
+
 /// Words that open an adjunct between a cue and its `that`: `said at a meeting … that`.
 #[rustfmt::skip]
 const LEADS: &[&str] = &[
@@ -561,9 +604,16 @@ fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
     if let Some(that) =
         (s..end.min(s + 16)).find(|&t| doc.word(t) == "that" && doc.tokens[t].is_word())
     {
+        // a finite verb before `that` means the content has begun: `said the test could
+        // change that`; so does a `that` with nothing after it
         let adjunct = (s..that).all(|t| {
-            !doc.tokens[t].is_quote() && !doc.is_in(t, &["he", "she", "it", "they", "we", "i"])
-        });
+            !doc.tokens[t].is_quote()
+                && !doc.is_in(t, &["he", "she", "it", "they", "we", "i"])
+                && !doc.is_in(t, AUXILIARIES)
+        }) && doc
+            .tokens
+            .get(that + 1)
+            .is_some_and(|t| t.is_word() || matches!(t.kind, Kind::Open(_)));
         let leads = doc.is_in(s, LEADS) || doc.starts_upper(s) || telling;
         if adjunct && (leads || that == s) {
             return that;

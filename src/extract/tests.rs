@@ -328,3 +328,32 @@ fn explained_that_and_content_before_the_speaker_are_reported_speech() {
         "the Russian leader"
     );
 }
+
+#[test]
+fn a_that_ending_the_reported_clause_does_not_start_it() {
+    let found = quotes(
+        "Experts on North Korea and nuclear nonproliferation said the latest nuclear test could change that.",
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].quote.text,
+        "the latest nuclear test could change that"
+    );
+}
+
+#[test]
+fn a_cue_word_used_as_a_noun_attributes_nothing() {
+    for text in [
+        "The ethnic vote in several battleground states could be decisive in a close election.",
+        "The question is, why did it take so long for Clinton to use it?",
+        "Editor’s note: Donald Trump regularly incites political violence.",
+        "The plan involves creating pollution credits by planting trees.",
+    ] {
+        assert!(quotes(text).is_empty(), "{text}: {:?}", quotes(text));
+    }
+    // a verb again when `that` follows
+    assert_eq!(
+        quotes("The report states that the program lost money for a decade.").len(),
+        1
+    );
+}
