@@ -40,6 +40,9 @@ const MAX_SPEAKER_WORDS: usize = 8;
 /// The fewest words reported speech must have to count.
 const MIN_CONTENT_WORDS: usize = 3;
 
+/// The fewest words in what a cue with a subject before it attributes: `mocked the complaint`.
+const MIN_OBJECT_WORDS: usize = 2;
+
 /// Runs every pass.
 pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
     let regions = doc.quote_regions();
@@ -172,6 +175,14 @@ fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> 
 /// (R-Fla.) said`) between the name and the cue belongs to the speaker.
 fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usize)> {
     let mut j = end;
+    // `he appeared to suggest`, `Caddell went on to discuss`: the subject of the verb before
+    if j >= limit + 3 && doc.word(j - 1) == "to" {
+        if doc.is_in(j - 2, RAISING) {
+            j -= 2;
+        } else if doc.word(j - 2) == "on" && doc.is_in(j - 3, &["went", "goes", "go"]) {
+            j -= 3;
+        }
+    }
     // `Putin also said`, `they occasionally find`: adverbs and auxiliaries are not the speaker
     while j > limit && (doc.has(j - 1, lexicon::BETWEEN) || is_adverb(doc, j - 1)) {
         j -= 1;
@@ -575,6 +586,19 @@ fn colon_introduction(doc: &Doc<'_>, paragraph: usize) -> Option<(usize, usize)>
     speaker_before(doc, cue, sentence_start).or_else(|| speaker_after(doc, cue + 1, last))
 }
 
+/// Verbs whose subject is also the subject of the infinitive after them: `he appeared to
+/// suggest that …`.
+#[rustfmt::skip]
+const RAISING: &[&str] = &[
+    "appeared", "appears", "appear", "seemed", "seems", "seem", "tried", "tries", "try",
+    "began", "begins", "begin", "started", "starts", "continued", "continues", "used",
+    "managed", "needs", "needed", "had", "has", "have", "got", "going", "expected", "likely",
+    "set", "sought", "seeks", "wanted", "wants", "hoped", "hopes", "decided", "decides",
+    "refused", "refuses", "declined", "declines", "failed", "fails", "moved", "moves",
+    "rushed", "rushes", "chose", "chooses", "dared", "vowed", "vows", "promised", "pledged",
+    "planned", "plans", "intends", "intended",
+];
+
 /// Auxiliaries and modals: one of them after a cue shows the reported clause has begun.
 #[rustfmt::skip]
 const AUXILIARIES: &[&str] = &[
@@ -871,7 +895,7 @@ fn reported_speech(
                     // `The United States seeks to …, according to Putin.`
                     let speech_later = (c + 1..end).any(|t| {
                         !skip[t]
-                            && (is_cue(doc, t)
+                            && ((is_cue(doc, t) && doc.word(t - 1) != "to")
                                 || (doc.word(t) == lexicon::ACCORDING && doc.word(t + 1) == "to"))
                     });
                     if !speech_later
@@ -970,7 +994,7 @@ fn reported_speech(
                 }
                 let s = what.unwrap_or(s);
                 if s <= last
-                    && word_count(doc, s..last + 1) >= MIN_CONTENT_WORDS
+                    && word_count(doc, s..last + 1) >= MIN_OBJECT_WORDS
                     && !doc.tokens[s].is_terminal()
                 {
                     found.push(Found {

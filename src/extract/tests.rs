@@ -357,3 +357,24 @@ fn a_cue_word_used_as_a_noun_attributes_nothing() {
         1
     );
 }
+
+#[test]
+fn the_subject_of_appeared_to_suggest_is_the_speaker() {
+    let found = quotes(
+        "Donald Trump is drawing criticism after he appeared to suggest that veterans who suffer from PTSD might not be as strong as those who don’t.",
+    );
+    let q = found
+        .iter()
+        .find(|q| q.quote.text.starts_with("that veterans"))
+        .expect("found");
+    assert_eq!(q.speaker.as_ref().unwrap().text, "he");
+}
+
+#[test]
+fn a_verb_of_intent_is_a_cue_even_with_an_infinitive_speech_verb_after_it() {
+    let found =
+        quotes("Hillary Clinton plans to call on young people to participate in national service.");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "Hillary Clinton");
+    assert!(found[0].quote.text.starts_with("to call on young people"));
+}
