@@ -9,6 +9,7 @@
 
 pub mod checkworthiness;
 mod doc;
+mod headline;
 mod lexicon;
 mod resolve;
 pub mod rules;

@@ -8,6 +8,7 @@
 //! 2. **Reported speech**: in every sentence, `X said (that) …`, `…, X said.`, `according to
 //!    X, …` and `…, according to X.` Content with quotation marks inside is a mixed quote.
 //! 3. Overlaps are settled: one quote per stretch of text, the direct reading first.
+//! 4. A headline the sentence rules found nothing in is read by [`super::headline`].
 
 use std::ops::Range;
 
@@ -72,6 +73,12 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
             .any(|r| r.kind == QuoteKind::Mixed && r.quote.0 <= f.quote.0 && f.quote.1 <= r.quote.1)
     });
     found.extend(reported);
+    let in_headline = |f: &Found| doc.paragraph_of.get(f.quote.0) == Some(&0);
+    if !found.iter().any(in_headline)
+        && let Some(h) = super::headline::headline(doc)
+    {
+        found.push(h);
+    }
     found.sort_by_key(|f| f.quote);
     found
 }
@@ -684,7 +691,8 @@ fn content_end(doc: &Doc<'_>, end: usize) -> usize {
     last
 }
 
-fn kind_of(doc: &Doc<'_>, first: usize, last: usize) -> QuoteKind {
+/// Direct, indirect or mixed, by the quotation marks between `first` and `last`.
+pub(super) fn kind_of(doc: &Doc<'_>, first: usize, last: usize) -> QuoteKind {
     let marks: Vec<usize> = (first..=last)
         .filter(|&t| doc.tokens[t].is_quote())
         .collect();

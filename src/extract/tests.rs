@@ -378,3 +378,43 @@ fn a_verb_of_intent_is_a_cue_even_with_an_infinitive_speech_verb_after_it() {
     assert_eq!(found[0].speaker.as_ref().unwrap().text, "Hillary Clinton");
     assert!(found[0].quote.text.starts_with("to call on young people"));
 }
+
+#[test]
+fn a_headline_with_a_source_and_a_colon_attributes_what_follows() {
+    let found = quotes(
+        "Pat Caddell: Democrat Voters Worried About Hillary Clinton’s Health Issues.\n\nIn offering analysis of the election, Caddell spoke at length.",
+    );
+    let h = &found[0];
+    assert_eq!(
+        h.quote.text,
+        "Democrat Voters Worried About Hillary Clinton’s Health Issues"
+    );
+    assert_eq!(h.speaker.as_ref().unwrap().text, "Pat Caddell");
+}
+
+#[test]
+fn a_title_case_headline_attributes_by_its_verb_or_a_final_says() {
+    let found = quotes(
+        "Chris Christie Calls Hillary Clinton ‘A Disgrace’ Over Police Shooting Comments.\n\nThe governor spoke on the radio.",
+    );
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "Chris Christie");
+    assert_eq!(found[0].cue.as_ref().unwrap().text, "Calls");
+    let found = quotes(
+        "Clinton Hid Past Health Problems From Public, Former White House Doctor Says.\n\nSecrecy is not a stranger to her.",
+    );
+    assert_eq!(
+        found[0].quote.text,
+        "Clinton Hid Past Health Problems From Public"
+    );
+    assert_eq!(
+        found[0].speaker.as_ref().unwrap().text,
+        "Former White House Doctor"
+    );
+}
+
+#[test]
+fn a_headline_label_before_a_colon_is_no_source() {
+    let found =
+        quotes("The Latest: Officials Weigh Options.\n\nThe meeting ran late into the night.");
+    assert!(found.is_empty(), "{found:?}");
+}
