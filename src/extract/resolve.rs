@@ -142,6 +142,11 @@ impl Resolver {
     /// The name a speaker mention (tokens `first..=last`) refers to.
     pub fn resolve(&mut self, doc: &Doc<'_>, first: usize, last: usize) -> String {
         let mention: String = doc.text[doc.tokens[first].start..doc.tokens[last].end].to_owned();
+        // `Brian Fallon, the campaign’s press secretary`, `Rep. John Mica (R-Fla.)`: the head
+        // before an appositive or a parenthesis is who it is
+        let last = (first + 1..=last)
+            .find(|&t| !doc.tokens[t].is_word() && !doc.tokens[t].is_quote())
+            .map_or(last, |t| t - 1);
         if first == last && doc.is_in(first, REFERRING_PRONOUNS) {
             return self
                 .last

@@ -112,17 +112,35 @@ fn is_noun_use(doc: &Doc<'_>, i: usize) -> bool {
     let Some(p) = i.checked_sub(1) else {
         return false;
     };
-    if !doc.is_word(p) || doc.word(i + 1) == "that" {
+    if !doc.is_word(p) {
         return false;
     }
-    if doc.is_in(p, NOUN_MARKERS) || (doc.word(i) == "note" && doc.word(p).ends_with("’s")) {
+    let that_follows = doc.word(i + 1) == "that";
+    if (doc.is_in(p, NOUN_MARKERS) && !that_follows)
+        || (doc.word(i) == "note" && doc.word(p).ends_with("’s"))
+    {
         return true;
     }
-    doc.is_in(i, AMBIGUOUS_PLURALS)
-        && !doc.has(p, lexicon::PRONOUN | lexicon::BETWEEN | lexicon::STOP)
+    if !doc.is_in(i, AMBIGUOUS_PLURALS) {
+        return false;
+    }
+    // `the help of states that …`: after a preposition, a noun whatever follows
+    if doc.is_in(p, PREPOSITIONS) {
+        return true;
+    }
+    !that_follows
+        && !doc.has(p, lexicon::PRONOUN | lexicon::BETWEEN)
+        && !doc.is_in(p, &["and", "but", "or"])
         && !is_adverb(doc, p)
         && (!doc.starts_upper(p) || doc.raw(p).starts_with(|c: char| c.is_ascii_digit()))
 }
+
+/// Prepositions: a noun phrase follows them.
+#[rustfmt::skip]
+const PREPOSITIONS: &[&str] = &[
+    "of", "in", "on", "at", "for", "from", "with", "by", "about", "into", "over", "under",
+    "during", "against", "between", "among", "across", "through",
+];
 
 /// Cue words in -s that are as often plural nouns as verbs.
 #[rustfmt::skip]
@@ -176,6 +194,40 @@ fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> 
         .filter(|&s| is_source(doc, s) && (doc.starts_upper(s.1) || doc.has(s.1, lexicon::PRONOUN)))
 }
 
+/// The start of an appositive chunk ending at the comma `comma`, when the chunk belongs to a
+/// speaker's name: the name itself (`Donna Sampson Rawlings`), an age (`59`) or a place (`of
+/// Ashton`). A chunk that opens the sentence with a preposition or a date (`After the debate`,
+/// `Last week`) does not.
+fn appositive_before(doc: &Doc<'_>, comma: usize, limit: usize) -> Option<usize> {
+    let previous = (limit..comma)
+        .rev()
+        .take(MAX_SPEAKER_WORDS + 1)
+        .find(|&t| !doc.tokens[t].is_word());
+    let start = match previous {
+        Some(p) if doc.tokens[p].is_punct(',') => p + 1,
+        Some(_) => return None,
+        None if comma - limit <= MAX_SPEAKER_WORDS => limit,
+        None => return None,
+    };
+    if start >= comma || (start..comma).any(|t| is_cue(doc, t)) {
+        return None;
+    }
+    let first = doc.word(start);
+    let number = first.bytes().all(|b| b.is_ascii_digit());
+    let place = start > limit && doc.is_in(start, &["of", "from"]) && doc.starts_upper(start + 1);
+    let name = doc.starts_upper(start)
+        && !doc.has(start, lexicon::STOP | lexicon::TIME)
+        && !doc.is_in(start, NOT_A_NAME);
+    (number || place || name).then_some(start)
+}
+
+/// Capitalized words that open a sentence without naming anyone.
+#[rustfmt::skip]
+const NOT_A_NAME: &[&str] = &[
+    "the", "a", "an", "this", "that", "these", "those", "there", "here", "yes", "no", "now",
+    "meanwhile", "still", "however", "instead", "indeed", "separately", "earlier", "later",
+];
+
 /// The speaker phrase that ends just before token `end` (exclusive), reading backwards and not
 /// past `limit`: a pronoun, a name, or a description ("the Russian president"). An appositive
 /// (`Brian Fallon, the campaign's press secretary, noted`) or a parenthesis (`Rep. John Mica
@@ -218,7 +270,23 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
         {
             return None;
         }
-        let (first, _) = noun_phrase_before(doc, comma, limit)?;
+        let (mut first, _) = noun_phrase_before(doc, comma, limit)?;
+        // `Donna Sampson Rawlings, 59, of Ashton, Md., who watched …, said`: earlier appositives
+        loop {
+            if first > limit + 1
+                && doc.is_in(first - 1, &["of", "from"])
+                && doc.tokens[first - 2].is_punct(',')
+            {
+                first -= 1;
+            }
+            if first <= limit + 1 || !doc.tokens[first - 1].is_punct(',') {
+                break;
+            }
+            match appositive_before(doc, first - 1, limit) {
+                Some(head) => first = head,
+                None => break,
+            }
+        }
         if !doc.starts_upper(first) && !doc.is_in(first, &["the", "a", "an"]) {
             return None;
         }

@@ -418,3 +418,24 @@ fn a_headline_label_before_a_colon_is_no_source() {
         quotes("The Latest: Officials Weigh Options.\n\nThe meeting ran late into the night.");
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn a_speaker_with_an_age_a_place_and_a_relative_clause_is_one_speaker() {
+    let found = quotes(
+        "Donna Sampson Rawlings, 59, of Ashton, Md., who watched the ceremony on a screen on the Mall, said the event brought back memories of her father.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    let speaker = &found[0].speaker.as_ref().unwrap().text;
+    assert!(
+        speaker.starts_with("Donna Sampson Rawlings, 59, of Ashton, Md."),
+        "{speaker}"
+    );
+    assert_eq!(
+        found[0].resolved_speaker.as_deref(),
+        Some("Donna Sampson Rawlings")
+    );
+    assert_eq!(
+        found[0].quote.text,
+        "the event brought back memories of her father"
+    );
+}

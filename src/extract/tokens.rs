@@ -61,6 +61,14 @@ const ABBREVIATIONS: &[&str] = &[
     "sens", "e.g", "i.e", "u.s", "u.k", "u.n", "d.c", "a.m", "p.m", "etc", "approx", "dept", "est",
 ];
 
+/// AP abbreviations of US states, which are also words (`Ill.`, `Wash.`): their period ends
+/// no sentence when a comma or a parenthesis follows it.
+const STATES: &[&str] = &[
+    "ala", "ariz", "ark", "calif", "colo", "conn", "del", "fla", "ga", "ill", "ind", "kan", "ky",
+    "la", "md", "mass", "mich", "minn", "miss", "mo", "mont", "neb", "nev", "okla", "ore", "pa",
+    "tenn", "tex", "va", "vt", "wash", "wis", "wyo",
+];
+
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
@@ -125,7 +133,15 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 let word = &text[i..end];
                 let lower = word.to_lowercase();
                 let initial = word.chars().count() == 1 && c.is_uppercase();
-                if initial || ABBREVIATIONS.contains(&lower.as_str()) || word.contains('.') {
+                // `Ashton, Md., who …`, `(R-Fla.)`: a state inside a phrase, not at its end
+                let state = lower
+                    .rsplit('-')
+                    .next()
+                    .is_some_and(|w| STATES.contains(&w))
+                    && word.starts_with(char::is_uppercase)
+                    && matches!(bytes.get(end + 1), Some(b',' | b')'));
+                if initial || state || ABBREVIATIONS.contains(&lower.as_str()) || word.contains('.')
+                {
                     end += 1;
                     chars.next();
                 }
