@@ -265,7 +265,16 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
             .rev()
             .take(20)
             .find(|&t| doc.tokens[t].is_punct(','))?;
+        // an appositive describes: `, and the meeting deteriorated from there,` is a clause
+        let clause = doc.is_in(
+            comma + 1,
+            &[
+                "and", "but", "or", "so", "because", "while", "when", "although", "though",
+                "whereas", "if", "than", "since", "where", "whether", "as",
+            ],
+        );
         if comma + 1 >= tail
+            || clause
             || (comma + 1..tail).any(|t| doc.tokens[t].is_quote() || is_cue(doc, t))
         {
             return None;
@@ -907,6 +916,26 @@ fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
     })
 }
 
+/// A comma that leads, within a few words, to a cue in -ing: `…, aside from saying he wants`.
+/// What follows is another attribution by the same speaker.
+fn participle_after(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
+    (s + 2..end).find(|&t| {
+        doc.tokens[t].is_punct(',')
+            && (t + 1..end.min(t + 4)).any(|c| is_cue(doc, c) && doc.word(c).ends_with("ing"))
+    })
+}
+
+/// Whether the cue at `c` takes the subject of a verb before it rather than one of its own:
+/// an infinitive (`plans to call`), a participle (`…, saying he wants`) or a coordinated verb
+/// (`… and has said`).
+fn shares_a_subject(doc: &Doc<'_>, c: usize) -> bool {
+    let before = c.saturating_sub(1);
+    doc.word(c).ends_with("ing")
+        || doc.is_in(before, &["to", "and", "but"])
+        || (doc.has(before, lexicon::BETWEEN)
+            && doc.is_in(before.saturating_sub(1), &["and", "but"]))
+}
+
 fn reported_speech(
     doc: &Doc<'_>,
     regions: &[Region],
@@ -962,8 +991,9 @@ fn reported_speech(
                 if let Some(speaker) = is_weak_cue(doc, c, start) {
                     let s = content_start(doc, c, end);
                     let mut last = content_end(doc, end);
-                    if let Some(and) =
-                        coordinated_cue(doc, s, end).or_else(|| new_clause(doc, s, end))
+                    if let Some(and) = coordinated_cue(doc, s, end)
+                        .or_else(|| new_clause(doc, s, end))
+                        .or_else(|| participle_after(doc, s, end))
                     {
                         last = content_end(doc, and);
                     }
@@ -971,7 +1001,7 @@ fn reported_speech(
                     // `The United States seeks to …, according to Putin.`
                     let speech_later = (c + 1..end).any(|t| {
                         !skip[t]
-                            && ((is_cue(doc, t) && doc.word(t - 1) != "to")
+                            && ((is_cue(doc, t) && !shares_a_subject(doc, t))
                                 || (doc.word(t) == lexicon::ACCORDING && doc.word(t + 1) == "to"))
                     });
                     if !speech_later
@@ -1034,7 +1064,9 @@ fn reported_speech(
                 }
                 let s = content_start(doc, c, end);
                 let mut last = content_end(doc, end);
-                if let Some(and) = coordinated_cue(doc, s, end).or_else(|| new_clause(doc, s, end))
+                if let Some(and) = coordinated_cue(doc, s, end)
+                    .or_else(|| new_clause(doc, s, end))
+                    .or_else(|| participle_after(doc, s, end))
                 {
                     last = content_end(doc, and);
                 }

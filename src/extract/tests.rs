@@ -439,3 +439,26 @@ fn a_speaker_with_an_age_a_place_and_a_relative_clause_is_one_speaker() {
         "the event brought back memories of her father"
     );
 }
+
+#[test]
+fn a_participle_cue_after_a_comma_ends_the_first_statement_and_keeps_the_speaker() {
+    let found = quotes(
+        "The senator said the bill would cut taxes for millions, adding that the deficit would fall by 2020.",
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].quote.text, "the bill would cut taxes for millions");
+    assert_eq!(found[1].speaker.as_ref().unwrap().text, "The senator");
+    assert_eq!(found[1].cue.as_ref().unwrap().text, "adding");
+}
+
+#[test]
+fn a_clause_after_a_comma_is_no_appositive_of_the_speaker() {
+    let found = quotes(
+        "Trump said the wall will be paid for, and the meeting deteriorated from there, the official said.",
+    );
+    let outer = found
+        .iter()
+        .find(|q| q.cue.as_ref().is_some_and(|c| c.span.start > 60))
+        .expect("found");
+    assert_eq!(outer.speaker.as_ref().unwrap().text, "the official");
+}
