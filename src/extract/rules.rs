@@ -87,7 +87,9 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
 fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
     // `continued to stay away` is not speech, nor `four percentage points` (only `pointed out`)
     let continued_to = doc.word(i).starts_with("continu") && doc.word(i + 1) == "to";
-    let point_not_out = doc.word(i).starts_with("point") && doc.word(i + 1) != "out";
+    let point_not_out = doc.word(i).starts_with("point")
+        && doc.word(i + 1) != "out"
+        && !(doc.word(i + 1) == "to" && doc.is_in(i, &["pointed", "pointing"]));
     doc.has(i, lexicon::CUE)
         && !doc.starts_upper(i)
         && !is_passive(doc, i)
@@ -259,6 +261,21 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
         let (first, _) = noun_phrase_before(doc, open, limit)?;
         return Some((first, tail));
     }
+    // `Kall -- co-editor of Debating The Donald, a book … -- said`: a dashed appositive
+    if is_dash(doc, tail) {
+        let mut open = (limit..tail)
+            .rev()
+            .take(30)
+            .find(|&t| is_dash(doc, t) && !is_dash(doc, t + 1))?;
+        if (open + 1..tail).any(|t| doc.tokens[t].is_quote() || is_cue(doc, t)) {
+            return None;
+        }
+        while open > limit && is_dash(doc, open - 1) {
+            open -= 1;
+        }
+        let (first, _) = noun_phrase_before(doc, open, limit)?;
+        return doc.starts_upper(first).then_some((first, tail));
+    }
     // `Name, an appositive, said`
     if doc.tokens[tail].is_punct(',') {
         let comma = (limit..tail)
@@ -303,6 +320,11 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
         return Some((first, tail));
     }
     noun_phrase_before(doc, j, limit)
+}
+
+/// Whether token `t` is a dash, or one hyphen of a `--` written for one.
+fn is_dash(doc: &Doc<'_>, t: usize) -> bool {
+    matches!(doc.tokens[t].kind, Kind::Punct('—' | '–' | '-'))
 }
 
 /// The noun phrase that ends just before token `end`: a pronoun, or up to eight words back to
@@ -700,7 +722,10 @@ const LEADS: &[&str] = &[
 /// addressee (`told reporters`), a date (`said Monday`) or an adjunct before `that` (`said at a
 /// meeting … that`).
 fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
-    // `pointed out that …`
+    // `pointed out that …`, `pointed to Britain’s decision`
+    if doc.word(cue + 1) == "to" && doc.word(cue).starts_with("point") {
+        return cue + 2;
+    }
     let mut s = if doc.word(cue + 1) == "out" {
         cue + 2
     } else {
@@ -722,7 +747,10 @@ fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
             .tokens
             .get(that + 1)
             .is_some_and(|t| t.is_word() || matches!(t.kind, Kind::Open(_)));
-        let leads = doc.is_in(s, LEADS) || doc.starts_upper(s) || telling;
+        // `told the audience that`, but not `said the candidate tended to …, such as his
+        // proclamation that`: a noun phrase before `that` is short
+        let noun_phrase = doc.is_in(s, &["the", "a", "an"]) && that - s > 4;
+        let leads = (doc.is_in(s, LEADS) && !noun_phrase) || doc.starts_upper(s) || telling;
         if adjunct && (leads || that == s) {
             return that;
         }
@@ -1022,7 +1050,7 @@ fn reported_speech(
                 continue;
             }
             let shares_subject = c > start
-                && (doc.word(c).ends_with("ing") && doc.tokens[c - 1].is_punct(',')
+                && (doc.word(c).ends_with("ing") && comma_at(doc, c - 1)
                     || doc.is_in(c - 1, &["and", "but"])
                     || (doc.has(c - 1, lexicon::BETWEEN)
                         && c > start + 1
@@ -1117,11 +1145,19 @@ fn reported_speech(
             } else if let Some(speaker) = speaker_after(doc, c + 1, end) {
                 // "…, said X." — inverted
                 let comma = c.checked_sub(1).filter(|&p| p > start && comma_at(doc, p));
+                // `said one GOP source in the room.`: a place or time may close the sentence
+                let rest = speaker.1 + 1..end;
                 let speaker_ends = speaker.1 + 2 >= end
                     || doc
                         .tokens
                         .get(speaker.1 + 1)
-                        .is_some_and(|t| t.is_punct(',') || t.is_punct('('));
+                        .is_some_and(|t| t.is_punct(',') || t.is_punct('('))
+                    || ((doc.is_in(speaker.1 + 1, PREPOSITIONS)
+                        || doc.has(speaker.1 + 1, lexicon::TIME))
+                        && word_count(doc, rest.clone()) <= MAX_SPEAKER_WORDS
+                        && !rest
+                            .clone()
+                            .any(|t| doc.tokens[t].is_quote() || is_cue(doc, t)));
                 if let Some(comma) = comma
                     && word_count(doc, start..comma) >= MIN_CONTENT_WORDS
                     && speaker_ends
@@ -1184,7 +1220,12 @@ fn content_before(
                 "in", "on", "at", "during", "after", "before", "via", "from", "to",
             ],
         );
-    if !after_is_adjunct {
+    // `…, Graham told The Huffington Post on Tuesday.`: the listener is no content
+    let listener_only = doc.is_in(cue, &["told", "tells", "tell"])
+        && word_count(doc, next..sentence_end) <= MAX_SPEAKER_WORDS
+        && !(next..sentence_end)
+            .any(|t| doc.word(t) == "that" || doc.tokens[t].is_quote() || is_cue(doc, t));
+    if !after_is_adjunct && !listener_only {
         return None;
     }
     // `Mills "got an immunity agreement," Jordan said, and still "got to sit in …"`: the
@@ -1223,7 +1264,10 @@ fn according_to(doc: &Doc<'_>, c: usize, start: usize, end: usize) -> Option<Fou
             kind: kind_of(doc, comma + 1, last),
         })
     } else {
-        let before = c.checked_sub(1).filter(|&p| doc.tokens[p].is_punct(','))?;
+        // `…, according to X` or `… — or flat out wrong — according to X`
+        let before = c
+            .checked_sub(1)
+            .filter(|&p| doc.tokens[p].is_punct(',') || is_dash(doc, p))?;
         if word_count(doc, start..before) < MIN_CONTENT_WORDS {
             return None;
         }

@@ -462,3 +462,82 @@ fn a_clause_after_a_comma_is_no_appositive_of_the_speaker() {
         .expect("found");
     assert_eq!(outer.speaker.as_ref().unwrap().text, "the official");
 }
+
+#[test]
+fn a_statement_before_a_speaker_who_told_a_listener_is_attributed_to_the_speaker() {
+    let found = quotes(
+        "Donald Trump could embrace a clean energy policy as president, but only if it is a good business decision, Sen. Lindsey Graham (R-S.C.) told The Huffington Post on Tuesday.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0]
+            .quote
+            .text
+            .starts_with("Donald Trump could embrace")
+    );
+    assert!(found[0].quote.text.ends_with("a good business decision"));
+    assert_eq!(
+        found[0].resolved_speaker.as_deref(),
+        Some("Lindsey Graham"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_inverted_speaker_may_be_followed_by_where_they_were() {
+    let found = quotes(
+        "Kadzik's refusal to answer fully did not go over well with Republicans, and the meeting deteriorated from there, said one GOP source in the room.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "one GOP source");
+    assert!(found[0].quote.text.ends_with("deteriorated from there"));
+}
+
+#[test]
+fn a_dashed_appositive_belongs_to_the_speaker_and_a_that_far_after_the_cue_does_not_start_the_content()
+ {
+    let found = quotes(
+        "Kall -- co-editor of Debating The Donald, a book analyzing Trump's performances at GOP primary debates -- said the candidate tended to make announcements at those encounters, such as his proclamation that he would not run an independent campaign.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].resolved_speaker.as_deref(), Some("Kall"));
+    assert!(found[0].quote.text.starts_with("the candidate tended"));
+}
+
+#[test]
+fn pointed_to_attributes_its_object_but_percentage_points_attribute_nothing() {
+    let found = quotes(
+        "The IMF pointed to Britain's decision to leave the European Union as an example of rising sentiment against globalization. It edged up its forecast by 0.1 percentage points to 4.2 percent.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].quote.text.starts_with("Britain's decision"));
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "The IMF");
+}
+
+#[test]
+fn a_participle_after_a_direct_quote_shares_its_speaker() {
+    let found = quotes(
+        "In a statement, Peabody said: \"Patriot Coal was highly successful when it became an independent company,\" adding that its market capitalization quadrupled in less than a year.",
+    );
+    let adding = found
+        .iter()
+        .find(|q| q.cue.as_ref().is_some_and(|c| c.text == "adding"))
+        .expect("found");
+    assert_eq!(adding.speaker.as_ref().unwrap().text, "Peabody");
+    assert_eq!(
+        adding.quote.text,
+        "that its market capitalization quadrupled in less than a year"
+    );
+}
+
+#[test]
+fn according_to_after_a_dash_attributes_the_sentence_before_it() {
+    let found = quotes(
+        "And more than half of his medical advice is unsubstantiated — or flat out wrong — according to the top British medical journal.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].speaker.as_ref().unwrap().text,
+        "the top British medical journal"
+    );
+}
