@@ -96,6 +96,38 @@ fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
         && !continued_to
         && !point_not_out
         && !is_noun_use(doc, i)
+        && !speaks_of_nothing(doc, i)
+}
+
+/// Whether `spoke`, `talked` and their kin stand without a topic: `spoke for five minutes`,
+/// `spoke to a gathering` report that someone spoke, not what they said; `spoke of`, `talked
+/// about` and `spoke out against` attribute.
+fn speaks_of_nothing(doc: &Doc<'_>, i: usize) -> bool {
+    // the topic may come after a listener or a place: `spoke to DuVernay about the issue`;
+    // `about five minutes` is no topic
+    let topic = |t: usize| {
+        doc.is_in(t, &["of", "out"])
+            || (doc.word(t) == "about" && !is_number(doc, t + 1))
+            || (t == i + 1 && doc.word(t) == "on")
+    };
+    doc.is_in(
+        i,
+        &["spoke", "speaks", "speaking", "talked", "talks", "talking"],
+    ) && !(i + 1..(i + 6).min(doc.tokens.len()))
+        .take_while(|&t| doc.tokens[t].is_word())
+        .any(topic)
+}
+
+/// Whether token `t` is a number, in digits or words.
+fn is_number(doc: &Doc<'_>, t: usize) -> bool {
+    doc.raw(t).starts_with(|c: char| c.is_ascii_digit())
+        || doc.is_in(
+            t,
+            &[
+                "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "a",
+                "an", "half", "twenty", "thirty", "forty", "fifty", "hundred",
+            ],
+        )
 }
 
 /// Determiners: a word right after one is a noun (`the plan`, `a call for`), not a verb.
@@ -118,7 +150,16 @@ fn is_noun_use(doc: &Doc<'_>, i: usize) -> bool {
         return false;
     }
     let that_follows = doc.word(i + 1) == "that";
-    if (doc.is_in(p, NOUN_MARKERS) && !that_follows)
+    // `Mr. King's show`, `his TV show`: a possessive makes a noun, `he’s said` does not
+    let w = doc.word(p);
+    let possessive = doc.is_in(p, &["his", "her", "their", "its", "our", "my", "your"])
+        || ((w.ends_with("’s") || w.ends_with("'s"))
+            && ![
+                "he", "she", "it", "that", "who", "what", "there", "here", "where",
+            ]
+            .contains(&&w[..w.len() - if w.ends_with("’s") { 4 } else { 2 }]));
+    if ((doc.is_in(p, NOUN_MARKERS) || (possessive && doc.is_in(i, &["show", "shows"])))
+        && !that_follows)
         || (doc.word(i) == "note" && doc.word(p).ends_with("’s"))
     {
         return true;
@@ -182,7 +223,9 @@ fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> 
     if doc.starts_upper(c) || !doc.is_word(c) || is_noun_use(doc, c) {
         return None;
     }
-    let stance = doc.has(c, lexicon::STANCE);
+    // `The McKinley plan is linear`: `plan` is a verb before `to` or `that`
+    let plan_noun = doc.word(c).starts_with("plan") && !doc.is_in(c + 1, &["to", "that", "on"]);
+    let stance = doc.has(c, lexicon::STANCE) && !plan_noun;
     let before_that = doc.word(c + 1) == "that"
         && !doc.has(c, lexicon::STOP)
         && (doc.word(c).ends_with('s')
@@ -573,7 +616,18 @@ fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
                 let next_is_whole = starts_sentence(doc, next.open)
                     || doc.tokens[next.open - 1].is_punct(',')
                     || doc.is_in(next.open - 1, &["but", "and"]);
-                let one_cue = (close + 1..next.open).filter(|&t| is_cue(doc, t)).count() <= 1;
+                // `said Caddell, speaking of Clinton’s health issue. “…`: a participle in a
+                // sentence of its own adds no cue (`adding later, “…` introduces a new quote)
+                let new_sentence = starts_sentence(doc, next.open);
+                let one_cue = (close + 1..next.open)
+                    .filter(|&t| {
+                        is_cue(doc, t)
+                            && !(new_sentence
+                                && doc.word(t).ends_with("ing")
+                                && comma_at(doc, t - 1))
+                    })
+                    .count()
+                    <= 1;
                 if same_paragraph
                     && one_cue
                     && ends_sentence(doc, next.close)
@@ -924,6 +978,7 @@ fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
         // `…, engaging in what analysts described as …`: a participial clause about the speaker
         if after_comma
             && doc.tokens[t - 1].is_punct(',')
+            && !doc.is_in(t, &["including", "excluding", "regarding", "concerning"])
             && (doc.word(t).ends_with("ing")
                 || (doc.word(t).ends_with("ly") && doc.word(t + 1).ends_with("ing")))
             && !doc.starts_upper(t)

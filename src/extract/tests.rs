@@ -541,3 +541,30 @@ fn according_to_after_a_dash_attributes_the_sentence_before_it() {
         "the top British medical journal"
     );
 }
+
+#[test]
+fn spoke_without_a_topic_attributes_nothing_but_spoke_about_does() {
+    let found = quotes(
+        "The two women spoke for about five minutes. The president spoke in a cottage on a Marine base that overlooks the bay. Ava DuVernay spoke to reporters about the issue of mass incarceration.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "Ava DuVernay");
+}
+
+#[test]
+fn a_plan_or_a_show_is_a_noun_unless_a_verb_follows_it() {
+    let found = quotes(
+        "The McKinley plan is linear and simple to follow. Trump sat for an interview on Mr. King's show, which aired widely. Clinton plans to unveil a new tax proposal on Monday.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "Clinton");
+}
+
+#[test]
+fn a_split_quote_continues_across_a_participle_that_describes_the_speaker() {
+    let found = quotes(
+        "“This is in their heads. This is in their consciousness,” said Caddell, speaking of Clinton’s health issue. “It is one of the things worrying them.”",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].quote.text.ends_with("worrying them.”"));
+}
