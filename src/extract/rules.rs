@@ -44,6 +44,14 @@ const MIN_CONTENT_WORDS: usize = 3;
 /// The fewest words in what a cue with a subject before it attributes: `mocked the complaint`.
 const MIN_OBJECT_WORDS: usize = 2;
 
+/// Whether tokens `s..=last` are enough to be what a cue with a subject attributes: two words
+/// (`mocked the complaint`), or a name (`Cruz endorses Trump`).
+fn is_object(doc: &Doc<'_>, s: usize, last: usize) -> bool {
+    s <= last
+        && (word_count(doc, s..last + 1) >= MIN_OBJECT_WORDS
+            || (s == last && doc.starts_upper(s) && !doc.has(s, lexicon::PRONOUN)))
+}
+
 /// Runs every pass.
 pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
     let regions = doc.quote_regions();
@@ -219,7 +227,14 @@ fn is_source(doc: &Doc<'_>, speaker: (usize, usize)) -> bool {
 
 /// A verb of stance or intent with a source for subject, or any verb-like word directly
 /// followed by `that` (`Mr. Obama's bet is that …`): a weaker cue, tried after the others.
-fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> {
+/// `subject` is the speaker of the sentence's cue before, which a coordinated verb shares
+/// (`He proposes doing away with the mandate, and plans to reduce …`).
+fn is_weak_cue(
+    doc: &Doc<'_>,
+    c: usize,
+    start: usize,
+    subject: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
     if doc.starts_upper(c) || !doc.is_word(c) || is_noun_use(doc, c) {
         return None;
     }
@@ -233,6 +248,12 @@ fn is_weak_cue(doc: &Doc<'_>, c: usize, start: usize) -> Option<(usize, usize)> 
             || doc.is_in(c, &["is", "was"]));
     if !stance && !before_that {
         return None;
+    }
+    let coordinated = c > start + 1
+        && (doc.is_in(c - 1, &["and", "but"])
+            || (doc.has(c - 1, lexicon::BETWEEN) && doc.is_in(c - 2, &["and", "but"])));
+    if coordinated && subject.is_some() {
+        return subject;
     }
     // the subject's head is a name or a pronoun: `a Republican tax plan would` is no source
     speaker_before(doc, c, start)
@@ -287,9 +308,19 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
             j -= 3;
         }
     }
-    // `Putin also said`, `they occasionally find`: adverbs and auxiliaries are not the speaker
-    while j > limit && (doc.has(j - 1, lexicon::BETWEEN) || is_adverb(doc, j - 1)) {
-        j -= 1;
+    // `Putin also said`, `they occasionally find`: adverbs and auxiliaries are not the speaker,
+    // nor is a date (`the Supreme Court this month rejected`)
+    while j > limit {
+        if doc.has(j - 1, lexicon::BETWEEN) || is_adverb(doc, j - 1) {
+            j -= 1;
+        } else if j > limit + 2
+            && doc.is_in(j - 1, &["week", "month", "year", "weekend"])
+            && doc.is_in(j - 2, &["this", "last"])
+        {
+            j -= 2;
+        } else {
+            break;
+        }
     }
     if j <= limit {
         return None;
@@ -1071,7 +1102,7 @@ fn reported_speech(
                 }
             }
             if !is_cue(doc, c) {
-                if let Some(speaker) = is_weak_cue(doc, c, start) {
+                if let Some(speaker) = is_weak_cue(doc, c, start, subject) {
                     let s = content_start(doc, c, end);
                     let mut last = content_end(doc, end);
                     if let Some(and) = coordinated_cue(doc, s, end)
@@ -1089,7 +1120,7 @@ fn reported_speech(
                     });
                     if !speech_later
                         && s <= last
-                        && word_count(doc, s..last + 1) >= 2
+                        && is_object(doc, s, last)
                         && doc.tokens[s].is_word()
                     {
                         found.push(Found {
@@ -1184,10 +1215,7 @@ fn reported_speech(
                     last = label_end;
                 }
                 let s = what.unwrap_or(s);
-                if s <= last
-                    && word_count(doc, s..last + 1) >= MIN_OBJECT_WORDS
-                    && !doc.tokens[s].is_terminal()
-                {
+                if s <= last && is_object(doc, s, last) && !doc.tokens[s].is_terminal() {
                     found.push(Found {
                         quote: (s, last),
                         speaker: Some(speaker),
@@ -1256,8 +1284,11 @@ fn content_before(
     speaker: (usize, usize),
     cue: usize,
 ) -> Option<Found> {
-    // `…, X said.` or `…,” X said.`
-    let comma = speaker.0.checked_sub(1)?;
+    // `…, X said.` or `…,” X said.`, or `…, as police have said.`
+    let mut comma = speaker.0.checked_sub(1)?;
+    if doc.word(comma) == "as" && comma > 0 {
+        comma -= 1;
+    }
     if comma <= start || !comma_at(doc, comma) || word_count(doc, start..comma) < MIN_CONTENT_WORDS
     {
         return None;

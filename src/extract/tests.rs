@@ -568,3 +568,43 @@ fn a_split_quote_continues_across_a_participle_that_describes_the_speaker() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].quote.text.ends_with("worrying them.”"));
 }
+
+#[test]
+fn a_coordinated_verb_of_intent_shares_the_subject_of_the_verb_before() {
+    let found = quotes(
+        "He proposes doing away with the government mandate, and plans to reduce the cost of insurance without intensive government regulations.",
+    );
+    let plans = found
+        .iter()
+        .find(|q| q.cue.as_ref().is_some_and(|c| c.text == "plans"))
+        .expect("found");
+    assert_eq!(plans.speaker.as_ref().unwrap().text, "He");
+    assert!(plans.quote.text.starts_with("to reduce the cost"));
+}
+
+#[test]
+fn as_police_have_said_attributes_the_clause_before_it() {
+    let found = quotes("It also does not answer whether Scott had a gun, as police have said.");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].quote.text,
+        "It also does not answer whether Scott had a gun"
+    );
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "police");
+}
+
+#[test]
+fn a_date_between_the_speaker_and_the_verb_is_not_the_speaker() {
+    let found = quotes(
+        "Along with the dispute, the Supreme Court this month rejected a request from Democrats in Ohio to restore an extra week of early voting.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "the Supreme Court");
+}
+
+#[test]
+fn a_name_alone_is_enough_for_a_verb_of_stance() {
+    let found = quotes("Ted Cruz endorses Trump.");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].quote.text, "Trump");
+}
