@@ -114,7 +114,7 @@ fn speaks_of_nothing(doc: &Doc<'_>, i: usize) -> bool {
     // the topic may come after a listener or a place: `spoke to DuVernay about the issue`;
     // `about five minutes` is no topic
     let topic = |t: usize| {
-        doc.is_in(t, &["of", "out"])
+        (doc.is_in(t, &["of", "out"]) && t <= i + 2)
             || (doc.word(t) == "about" && !is_number(doc, t + 1))
             || (t == i + 1 && doc.word(t) == "on")
     };
@@ -299,15 +299,8 @@ const NOT_A_NAME: &[&str] = &[
 /// (`Brian Fallon, the campaign's press secretary, noted`) or a parenthesis (`Rep. John Mica
 /// (R-Fla.) said`) between the name and the cue belongs to the speaker.
 fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usize)> {
-    let mut j = end;
     // `he appeared to suggest`, `Caddell went on to discuss`: the subject of the verb before
-    if j >= limit + 3 && doc.word(j - 1) == "to" {
-        if doc.is_in(j - 2, RAISING) {
-            j -= 2;
-        } else if doc.word(j - 2) == "on" && doc.is_in(j - 3, &["went", "goes", "go"]) {
-            j -= 3;
-        }
-    }
+    let mut j = governing_verb(doc, end, limit);
     // `Putin also said`, `they occasionally find`: adverbs and auxiliaries are not the speaker,
     // nor is a date (`the Supreme Court this month rejected`)
     while j > limit {
@@ -777,6 +770,21 @@ fn colon_introduction(doc: &Doc<'_>, paragraph: usize) -> Option<(usize, usize)>
     speaker_before(doc, cue, sentence_start).or_else(|| speaker_after(doc, cue + 1, last))
 }
 
+/// The verb whose subject a cue at `c` takes: the cue itself, or the verb of a raising chain
+/// before it (`appeared to suggest`, `going on to say`), not before `start`.
+fn governing_verb(doc: &Doc<'_>, c: usize, start: usize) -> usize {
+    if c < start + 3 || doc.word(c - 1) != "to" {
+        return c;
+    }
+    if doc.is_in(c - 2, RAISING) {
+        c - 2
+    } else if doc.word(c - 2) == "on" && doc.is_in(c - 3, &["went", "goes", "go", "going"]) {
+        c - 3
+    } else {
+        c
+    }
+}
+
 /// Verbs whose subject is also the subject of the infinitive after them: `he appeared to
 /// suggest that …`.
 #[rustfmt::skip]
@@ -1135,12 +1143,14 @@ fn reported_speech(
                 }
                 continue;
             }
-            let shares_subject = c > start
-                && (doc.word(c).ends_with("ing") && comma_at(doc, c - 1)
-                    || doc.is_in(c - 1, &["and", "but"])
-                    || (doc.has(c - 1, lexicon::BETWEEN)
-                        && c > start + 1
-                        && doc.is_in(c - 2, &["and", "but"])));
+            // `…, going on to say that`: the verb that governs the cue decides
+            let h = governing_verb(doc, c, start);
+            let shares_subject = h > start
+                && (doc.word(h).ends_with("ing") && comma_at(doc, h - 1)
+                    || doc.is_in(h - 1, &["and", "but"])
+                    || (doc.has(h - 1, lexicon::BETWEEN)
+                        && h > start + 1
+                        && doc.is_in(h - 2, &["and", "but"])));
             let speaker = if shares_subject {
                 // `Clinton spoke out Tuesday …, arguing that …`: the sentence's opening subject
                 subject.or_else(|| speaker_after(doc, start, c))
@@ -1302,10 +1312,18 @@ fn content_before(
         || doc.has(next, lexicon::TIME)
         || doc.is_in(
             next,
-            &[
-                "in", "on", "at", "during", "after", "before", "via", "from", "to",
-            ],
-        );
+            &["in", "on", "at", "during", "after", "before", "via", "from"],
+        )
+        // `said to reporters`, but not `agreed to lend`
+        || (doc.word(next) == "to"
+            && (doc.starts_upper(next + 1)
+                || doc.is_in(next + 1, NOUN_MARKERS)
+                || doc.is_in(next + 1, &["reporters", "me", "him", "her", "us", "them"])));
+    // `In the end, Patriot agreed …`: an opening adjunct is not what was said
+    let adjunct_only = doc.is_in(start, PREPOSITIONS) && word_count(doc, start..comma) <= 4;
+    if adjunct_only {
+        return None;
+    }
     // `…, Graham told The Huffington Post on Tuesday.`: the listener is no content
     let listener_only = doc.is_in(cue, &["told", "tells", "tell"])
         && word_count(doc, next..sentence_end) <= MAX_SPEAKER_WORDS

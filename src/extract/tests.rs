@@ -608,3 +608,24 @@ fn a_name_alone_is_enough_for_a_verb_of_stance() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].quote.text, "Trump");
 }
+
+#[test]
+fn going_on_to_say_after_a_quote_keeps_the_speaker_of_the_quote() {
+    let found = quotes(
+        "\"The birther issue is insane,\" Sanders said, going on to say that the country has spent \"hundreds of years fighting against racism.\"",
+    );
+    let say = found
+        .iter()
+        .find(|q| q.cue.as_ref().is_some_and(|c| c.text == "say"))
+        .expect("found");
+    assert_eq!(say.speaker.as_ref().unwrap().text, "Sanders");
+}
+
+#[test]
+fn an_opening_adjunct_is_not_what_the_speaker_said() {
+    let found = quotes(
+        "In the end, Patriot agreed to effectively lend Mr. Clarke $5 million, and the union also stepped in with money.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].quote.text.starts_with("to effectively lend"));
+}
