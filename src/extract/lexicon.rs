@@ -70,7 +70,8 @@ pub const BETWEEN_SPEAKER_AND_CUE: &[&str] = &[
     "reportedly", "once", "again", "still", "publicly", "privately", "long", "never", "not",
     "already", "just", "further", "only", "even", "frequently", "quickly", "flatly", "simply",
     "clearly", "explicitly", "bluntly", "angrily", "firmly", "loudly", "quietly", "told", "been",
-    "being", "has long", "had long", "might", "may", "must", "should", "shall",
+    "being", "has long", "had long", "might", "may", "must", "should", "shall", "now", "all",
+    "both",
 ];
 
 /// Words that end a speaker phrase when reading backwards from a cue.
@@ -108,6 +109,24 @@ pub const STANCE_VERBS: &[&str] = &[
     "outlines", "offer", "offers", "offered", "encourage", "encourages", "encouraged",
     "wanting", "planning", "pledging", "vowing", "promising", "refusing", "seeking", "hoping",
     "intending", "threatening", "supporting", "opposing", "proposing", "demanding",
+];
+
+/// Common nouns for people and bodies that take stances: `companies seek to`, `the court
+/// rejected`. A stance verb needs a name or a pronoun for subject, or one of these.
+#[rustfmt::skip]
+pub const SOURCE_NOUNS: &[&str] = &[
+    "officials", "official", "experts", "critics", "police", "lawmakers", "legislators",
+    "voters", "supporters", "opponents", "analysts", "economists", "companies", "leaders",
+    "candidates", "candidate", "president", "administration", "court", "judge", "judges",
+    "campaign", "government", "committee", "agency", "department", "group", "groups",
+    "advocates", "activists", "researchers", "scientists", "investigators", "prosecutors",
+    "authorities", "members", "protesters", "residents", "senators", "governor", "mayor",
+    "spokesman", "spokeswoman", "aides", "allies", "donors", "nominee", "governments",
+    "countries", "nations", "states", "lawyers", "attorneys", "democrats", "republicans",
+    "conservatives", "liberals", "delegates", "parties", "party", "union", "unions", "firms",
+    "banks", "employers", "workers", "families", "parents", "students", "veterans",
+    "council", "panel", "people", "men", "women", "doctors", "physicians", "presidents",
+    "company", "others", "poll", "polls", "survey", "study", "studies",
 ];
 
 /// Nouns that attribute the clause after them: `Stumpf’s emphasis that …`, `a report that …`.

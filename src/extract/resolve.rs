@@ -147,6 +147,21 @@ impl Resolver {
         let last = (first + 1..=last)
             .find(|&t| !doc.tokens[t].is_word() && !doc.tokens[t].is_quote())
             .map_or(last, |t| t - 1);
+        // `Mr. Kamin, who emphasized`: a relative pronoun refers to the name before its comma
+        if first == last
+            && first >= 2
+            && doc.is_in(first, &["who", "which"])
+            && doc.tokens[first - 1].is_punct(',')
+            && doc.starts_upper(first - 2)
+        {
+            let b = first - 2;
+            let a = (0..b)
+                .rev()
+                .take_while(|&t| doc.tokens[t].is_word() && doc.starts_upper(t))
+                .last()
+                .unwrap_or(b);
+            return self.resolve(doc, a, b);
+        }
         if first == last && doc.is_in(first, REFERRING_PRONOUNS) {
             return self
                 .last

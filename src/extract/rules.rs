@@ -213,8 +213,11 @@ fn is_adverb(doc: &Doc<'_>, i: usize) -> bool {
 /// Whether a participle stands in the passive: `terrorists are revealed as`, `were admitted`.
 /// The progressive (`is saying`) and the active perfect (`has said`) stay cues.
 fn is_passive(doc: &Doc<'_>, i: usize) -> bool {
+    const BE: &[&str] = &["is", "are", "was", "were", "be", "been", "being"];
+    // `was first reported by`, `is powerfully documented in`
+    let adverb = i > 1 && (is_adverb(doc, i - 1) || doc.is_in(i - 1, &["first", "also", "not"]));
     i > 0
-        && doc.is_in(i - 1, &["is", "are", "was", "were", "be", "been", "being"])
+        && (doc.is_in(i - 1, BE) || (adverb && doc.is_in(i - 2, BE)))
         && !doc.word(i).ends_with("ing")
 }
 
@@ -256,8 +259,10 @@ fn is_weak_cue(
         return subject;
     }
     // the subject's head is a name or a pronoun: `a Republican tax plan would` is no source
-    speaker_before(doc, c, start)
-        .filter(|&s| is_source(doc, s) && (doc.starts_upper(s.1) || doc.has(s.1, lexicon::PRONOUN)))
+    speaker_before(doc, c, start).filter(|&s| {
+        (is_source(doc, s) && (doc.starts_upper(s.1) || doc.has(s.1, lexicon::PRONOUN)))
+            || doc.is_in(s.1, lexicon::SOURCE_NOUNS)
+    })
 }
 
 /// The start of an appositive chunk ending at the comma `comma`, when the chunk belongs to a
@@ -286,6 +291,15 @@ fn appositive_before(doc: &Doc<'_>, comma: usize, limit: usize) -> Option<usize>
         && !doc.is_in(start, NOT_A_NAME);
     (number || place || name).then_some(start)
 }
+
+/// Words that end no speaker phrase: determiners and adverbs left alone before a verb (`These
+/// tactics that`, `Perhaps go a step further, and ask`, `Additional reporting by`).
+#[rustfmt::skip]
+const NOT_A_SOURCE: &[&str] = &[
+    "these", "those", "this", "the", "most", "many", "first", "additional", "now", "perhaps",
+    "rather", "please", "don't", "don’t", "worth", "like", "all", "each", "every", "another",
+    "such", "just", "then", "so", "yes", "no",
+];
 
 /// Capitalized words that open a sentence without naming anyone.
 #[rustfmt::skip]
@@ -401,7 +415,11 @@ fn noun_phrase_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize,
         return None;
     }
     let last = end - 1;
-    if !doc.tokens[last].is_word() || doc.has(last, lexicon::STOP) || is_cue(doc, last) {
+    if !doc.tokens[last].is_word()
+        || doc.has(last, lexicon::STOP)
+        || is_cue(doc, last)
+        || doc.is_in(last, NOT_A_SOURCE)
+    {
         return None;
     }
     if doc.has(last, lexicon::PRONOUN) {
@@ -442,7 +460,9 @@ fn speaker_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, us
     // `said one Democratic source on the panel`, `said 9/11 widow Terry Strada`
     let determiner =
         doc.is_in(start, DETERMINERS) || doc.raw(start).starts_with(|c: char| c.is_ascii_digit());
-    if !determiner && !doc.starts_upper(start) {
+    if (!determiner && !doc.starts_upper(start))
+        || (doc.is_in(start, NOT_A_SOURCE) && !doc.is_in(start, DETERMINERS))
+    {
         return None;
     }
     let mut last = start;
@@ -1266,7 +1286,7 @@ fn reported_speech(
                         cue: Some((c, c)),
                         kind,
                     });
-                    next = end;
+                    next = speaker.1 + 1;
                 }
             }
         }

@@ -629,3 +629,38 @@ fn an_opening_adjunct_is_not_what_the_speaker_said() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].quote.text.starts_with("to effectively lend"));
 }
+
+#[test]
+fn a_relative_clause_after_an_inverted_speaker_is_read_too() {
+    let found = quotes(
+        "Broadening the base inevitably involves a certain amount of administration, said Mr. Kamin, who emphasized that her proposals would simplify returns for small businesses.",
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[1].speaker.as_ref().unwrap().text, "who");
+    assert_eq!(found[1].resolved_speaker.as_deref(), Some("Kamin"));
+}
+
+#[test]
+fn a_common_noun_for_people_or_a_body_can_take_a_stance() {
+    let found =
+        quotes("Bankruptcy is like a chess game in which companies seek to minimize liabilities.");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, "companies");
+}
+
+#[test]
+fn determiners_adverbs_and_bylines_are_no_speakers() {
+    let found = quotes(
+        "These tactics that worked for him in the primaries will be difficult to replicate. Perhaps go a step further, and ask yourself that question. The registration issue was first reported by The Washington Post. (Reporting by Valerie Volcovici; Additional reporting by Lawrence Hurley.)",
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn all_and_now_stand_between_a_speaker_and_the_cue() {
+    let found = quotes(
+        "Sens. Jeff Merkley (D-Ore.) and Robert Menendez (D-N.J.) all suggested that those claims could be grounds for a securities fraud case.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].speaker.as_ref().unwrap().text.contains("Menendez"));
+}
