@@ -165,12 +165,12 @@ pub const STANCE: Classes = 1 << 5;
 pub const LABELLING: Classes = 1 << 6;
 
 /// The classes of a lower-case word: one hash lookup instead of a scan of every list, since
-/// the rules ask about each token many times.
+/// the rules ask about each token many times (foldhash: SipHash cost a tenth of the time).
 pub fn classes(word: &str) -> Classes {
-    static TABLE: std::sync::OnceLock<std::collections::HashMap<&'static str, Classes>> =
-        std::sync::OnceLock::new();
+    type Table = std::collections::HashMap<&'static str, Classes, foldhash::fast::FixedState>;
+    static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        let mut table = std::collections::HashMap::new();
+        let mut table = Table::default();
         for (list, class) in [
             (CUE_VERBS, CUE),
             (PRONOUNS, PRONOUN),

@@ -45,11 +45,17 @@ pub struct ExtractedQuote {
 
 /// The code point offsets of byte offsets of a text, found in one pass over the text however
 /// many offsets are asked for and in whatever order.
-fn code_points(text: &str, bytes: &[usize]) -> std::collections::HashMap<usize, usize> {
+fn code_points(
+    text: &str,
+    bytes: &[usize],
+) -> std::collections::HashMap<usize, usize, foldhash::fast::FixedState> {
     let mut sorted = bytes.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let mut map = std::collections::HashMap::with_capacity(sorted.len());
+    let mut map = std::collections::HashMap::with_capacity_and_hasher(
+        sorted.len(),
+        foldhash::fast::FixedState::default(),
+    );
     let (mut byte, mut count) = (0, 0);
     for target in sorted {
         count += text[byte..target].chars().count();

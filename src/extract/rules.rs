@@ -93,13 +93,16 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
 
 /// Whether token `i` is a cue verb: a lower-case word of the list ("States" is a name).
 fn is_cue(doc: &Doc<'_>, i: usize) -> bool {
+    // most words are no cue: the class bit answers first, before any string is compared
+    if !doc.has(i, lexicon::CUE) {
+        return false;
+    }
     // `continued to stay away` is not speech, nor `four percentage points` (only `pointed out`)
     let continued_to = doc.word(i).starts_with("continu") && doc.word(i + 1) == "to";
     let point_not_out = doc.word(i).starts_with("point")
         && doc.word(i + 1) != "out"
         && !(doc.word(i + 1) == "to" && doc.is_in(i, &["pointed", "pointing"]));
-    doc.has(i, lexicon::CUE)
-        && !doc.starts_upper(i)
+    !doc.starts_upper(i)
         && !is_passive(doc, i)
         && !continued_to
         && !point_not_out

@@ -7,6 +7,8 @@
 //! greetings, questions and vague talk. The features here must stay those of `train.py`.
 
 use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 use std::sync::OnceLock;
 
 /// The shipped model: one `feature<TAB>weight` line per feature, `#` lines are comments.
@@ -14,8 +16,10 @@ const MODEL: &str = include_str!("model.tsv");
 
 /// The model's weights by the FNV-1a hash of the feature's name, so that scoring builds no
 /// strings (64 bits: no two of the model's features collide).
-fn weights() -> &'static HashMap<u64, f32> {
-    static WEIGHTS: OnceLock<HashMap<u64, f32>> = OnceLock::new();
+/// Hashed with foldhash rather than SipHash: the lookups are the scorer's hot path, and the
+/// keys come from the shipped model, not from callers.
+fn weights() -> &'static HashMap<u64, f32, FixedState> {
+    static WEIGHTS: OnceLock<HashMap<u64, f32, FixedState>> = OnceLock::new();
     WEIGHTS.get_or_init(|| {
         MODEL
             .lines()
