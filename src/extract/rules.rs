@@ -866,6 +866,17 @@ fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
         // `told the audience that`, but not `said the candidate tended to …, such as his
         // proclamation that`: a noun phrase before `that` is short
         let noun_phrase = doc.is_in(s, &["the", "a", "an"]) && that - s > 4;
+        // `agreed to clean up the mines and reclaim the land that had been ravaged`: an
+        // infinitive is the content, and a `that` before a verb is a relative pronoun
+        let infinitive = doc.word(s) == "to"
+            && !doc.starts_upper(s + 1)
+            && !doc.is_in(s + 1, NOUN_MARKERS)
+            && !doc.has(s + 1, lexicon::PRONOUN)
+            && !doc.is_in(s + 1, &["reporters", "me", "him", "her", "us", "them"]);
+        let relative = doc.is_in(that + 1, AUXILIARIES) && that > s;
+        if infinitive || relative {
+            return s;
+        }
         let leads = (doc.is_in(s, LEADS) && !noun_phrase) || doc.starts_upper(s) || telling;
         if adjunct && (leads || that == s) {
             return that;

@@ -664,3 +664,13 @@ fn all_and_now_stand_between_a_speaker_and_the_cue() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].speaker.as_ref().unwrap().text.contains("Menendez"));
 }
+
+#[test]
+fn a_relative_that_after_an_infinitive_or_a_named_object_does_not_start_the_content() {
+    let found = quotes(
+        "Mr. Clarke agreed to clean up the shuttered mines and reclaim the land that had been ravaged. The United States warned North Korea to refrain from further actions that would worsen the situation.",
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].quote.text.starts_with("to clean up"));
+    assert!(found[1].quote.text.starts_with("North Korea to refrain"));
+}
