@@ -160,7 +160,8 @@ fn is_noun_use(doc: &Doc<'_>, i: usize) -> bool {
     if !doc.is_word(p) {
         return false;
     }
-    let that_follows = doc.word(i + 1) == "that";
+    // `the report states that …` makes a verb, `an hourlong show that aired` does not
+    let that_follows = doc.word(i + 1) == "that" && !is_relative_that(doc, i + 1);
     // `Mr. King's show`, `his TV show`: a possessive makes a noun, `he’s said` does not
     let w = doc.word(p);
     let possessive = doc.is_in(p, &["his", "her", "their", "its", "our", "my", "your"])
@@ -189,6 +190,15 @@ fn is_noun_use(doc: &Doc<'_>, i: usize) -> bool {
         && (!doc.starts_upper(p) || doc.raw(p).starts_with(|c: char| c.is_ascii_digit()))
 }
 
+/// Whether the `that` at `t` opens a relative clause rather than a reported one: a verb, an
+/// auxiliary or an adverb follows it (`countries that regularly violate`, `a show that aired`).
+fn is_relative_that(doc: &Doc<'_>, t: usize) -> bool {
+    let next = t + 1;
+    doc.is_in(next, AUXILIARIES)
+        || is_adverb(doc, next)
+        || (doc.is_word(next) && !doc.starts_upper(next) && doc.word(next).ends_with("ed"))
+}
+
 /// Prepositions: a noun phrase follows them.
 #[rustfmt::skip]
 const PREPOSITIONS: &[&str] = &[
@@ -200,7 +210,7 @@ const PREPOSITIONS: &[&str] = &[
 #[rustfmt::skip]
 const AMBIGUOUS_PLURALS: &[&str] = &[
     "states", "calls", "claims", "remarks", "details", "advocates", "questions", "fears",
-    "charges",
+    "charges", "demand", "demands",
 ];
 
 /// Whether a lower-case word is an adverb in -ly (`occasionally`, `repeatedly`).
@@ -248,6 +258,7 @@ fn is_weak_cue(
     let plan_noun = doc.word(c).starts_with("plan") && !doc.is_in(c + 1, &["to", "that", "on"]);
     let stance = doc.has(c, lexicon::STANCE) && !plan_noun;
     let before_that = doc.word(c + 1) == "that"
+        && !is_relative_that(doc, c + 1)
         && !doc.has(c, lexicon::STOP)
         && (doc.word(c).ends_with('s')
             || doc.word(c).ends_with("ed")

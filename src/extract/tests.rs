@@ -674,3 +674,11 @@ fn a_relative_that_after_an_infinitive_or_a_named_object_does_not_start_the_cont
     assert!(found[0].quote.text.starts_with("to clean up"));
     assert!(found[1].quote.text.starts_with("North Korea to refrain"));
 }
+
+#[test]
+fn a_relative_that_after_a_noun_like_cue_word_attributes_nothing() {
+    let found = quotes(
+        "But some of its members are countries that regularly violate those rights. The mine runs on a three-day schedule because of the low demand for thermal coal. It protected them from any criminal charges that might have arisen from scopes of their laptops.",
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
