@@ -52,6 +52,23 @@ fn is_object(doc: &Doc<'_>, s: usize, last: usize) -> bool {
             || (s == last && doc.starts_upper(s) && !doc.has(s, lexicon::PRONOUN)))
 }
 
+impl Found {
+    /// A statement attributed by a cue, its kind read from its quotation marks.
+    fn with_kind(
+        doc: &Doc<'_>,
+        quote: (usize, usize),
+        speaker: (usize, usize),
+        cue: (usize, usize),
+    ) -> Found {
+        Found {
+            quote,
+            speaker: Some(speaker),
+            cue: Some(cue),
+            kind: kind_of(doc, quote.0, quote.1),
+        }
+    }
+}
+
 /// Runs every pass.
 pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
     let regions = doc.quote_regions();
@@ -1083,6 +1100,17 @@ fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
     })
 }
 
+/// What a cue at `c` attributes in a sentence ending at `end`, as first and last token: from
+/// where its content starts to the end of the sentence or to a coordinated cue, a new clause
+/// or a participle that starts another statement.
+fn object_of(doc: &Doc<'_>, c: usize, end: usize) -> (usize, usize) {
+    let s = content_start(doc, c, end);
+    let cut = coordinated_cue(doc, s, end)
+        .or_else(|| new_clause(doc, s, end))
+        .or_else(|| participle_after(doc, s, end));
+    (s, content_end(doc, cut.unwrap_or(end)))
+}
+
 /// A comma that leads, within a few words, to a cue in -ing: `…, aside from saying he wants`.
 /// What follows is another attribution by the same speaker.
 fn participle_after(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
@@ -1144,26 +1172,14 @@ fn reported_speech(
                     last = content_end(doc, cut);
                 }
                 if word_count(doc, s..last + 1) >= MIN_CONTENT_WORDS {
-                    found.push(Found {
-                        quote: (s, last),
-                        speaker: Some(source),
-                        cue: Some((c, c)),
-                        kind: kind_of(doc, s, last),
-                    });
+                    found.push(Found::with_kind(doc, (s, last), source, (c, c)));
                     next = last + 1;
                     continue;
                 }
             }
             if !is_cue(doc, c) {
                 if let Some(speaker) = is_weak_cue(doc, c, start, subject) {
-                    let s = content_start(doc, c, end);
-                    let mut last = content_end(doc, end);
-                    if let Some(and) = coordinated_cue(doc, s, end)
-                        .or_else(|| new_clause(doc, s, end))
-                        .or_else(|| participle_after(doc, s, end))
-                    {
-                        last = content_end(doc, and);
-                    }
+                    let (s, last) = object_of(doc, c, end);
                     // a speech cue later in the sentence is the real attribution:
                     // `The United States seeks to …, according to Putin.`
                     let speech_later = (c + 1..end).any(|t| {
@@ -1176,12 +1192,7 @@ fn reported_speech(
                         && is_object(doc, s, last)
                         && doc.tokens[s].is_word()
                     {
-                        found.push(Found {
-                            quote: (s, last),
-                            speaker: Some(speaker),
-                            cue: Some((c, c)),
-                            kind: kind_of(doc, s, last),
-                        });
+                        found.push(Found::with_kind(doc, (s, last), speaker, (c, c)));
                         subject = Some(speaker);
                         next = last + 1;
                     }
@@ -1212,12 +1223,7 @@ fn reported_speech(
                     && word_count(doc, c + 2..end) >= MIN_CONTENT_WORDS
                 {
                     let last = content_end(doc, end);
-                    found.push(Found {
-                        quote: (start, last),
-                        speaker: Some(speaker),
-                        cue: Some((c, c)),
-                        kind: kind_of(doc, start, last),
-                    });
+                    found.push(Found::with_kind(doc, (start, last), speaker, (c, c)));
                     next = end;
                     continue;
                 }
@@ -1231,14 +1237,7 @@ fn reported_speech(
                     found.push(f);
                     continue;
                 }
-                let s = content_start(doc, c, end);
-                let mut last = content_end(doc, end);
-                if let Some(and) = coordinated_cue(doc, s, end)
-                    .or_else(|| new_clause(doc, s, end))
-                    .or_else(|| participle_after(doc, s, end))
-                {
-                    last = content_end(doc, and);
-                }
+                let (s, mut last) = object_of(doc, c, end);
                 if let Some(cut) = before_other_attribution(doc, direct, s, last) {
                     last = content_end(doc, cut);
                 }
@@ -1271,12 +1270,7 @@ fn reported_speech(
                 }
                 let s = what.unwrap_or(s);
                 if s <= last && is_object(doc, s, last) && !doc.tokens[s].is_terminal() {
-                    found.push(Found {
-                        quote: (s, last),
-                        speaker: Some(speaker),
-                        cue: Some((c, c)),
-                        kind: kind_of(doc, s, last),
-                    });
+                    found.push(Found::with_kind(doc, (s, last), speaker, (c, c)));
                     next = last + 1;
                     continue;
                 }
@@ -1387,12 +1381,7 @@ fn content_before(
     } else {
         content_end(doc, comma + 1)
     };
-    Some(Found {
-        quote: (start, last),
-        speaker: Some(speaker),
-        cue: Some((cue, cue)),
-        kind: kind_of(doc, start, last),
-    })
+    Some(Found::with_kind(doc, (start, last), speaker, (cue, cue)))
 }
 
 /// `according to X, …` and `…, according to X.`
