@@ -181,12 +181,14 @@ fn is_noun_use(doc: &Doc<'_>, i: usize) -> bool {
     let that_follows = doc.word(i + 1) == "that" && !is_relative_that(doc, i + 1);
     // `Mr. King's show`, `his TV show`: a possessive makes a noun, `he’s said` does not
     let w = doc.word(p);
+    let owner = w.strip_suffix("’s").or_else(|| w.strip_suffix("'s"));
     let possessive = doc.is_in(p, &["his", "her", "their", "its", "our", "my", "your"])
-        || ((w.ends_with("’s") || w.ends_with("'s"))
-            && ![
+        || owner.is_some_and(|o| {
+            ![
                 "he", "she", "it", "that", "who", "what", "there", "here", "where",
             ]
-            .contains(&&w[..w.len() - if w.ends_with("’s") { 4 } else { 2 }]));
+            .contains(&o)
+        });
     if ((doc.is_in(p, NOUN_MARKERS) || (possessive && doc.is_in(i, &["show", "shows"])))
         && !that_follows)
         || (doc.word(i) == "note" && doc.word(p).ends_with("’s"))
@@ -856,6 +858,9 @@ const AUXILIARIES: &[&str] = &[
     "must", "has", "have", "had", "does", "did", "do",
 ];
 
+/// Who is told, as one word: `told reporters`, `said to them`.
+const LISTENERS: &[&str] = &["me", "him", "her", "us", "them", "reporters", "journalists"];
+
 /// Words that open an adjunct between a cue and its `that`: `said at a meeting … that`.
 #[rustfmt::skip]
 const LEADS: &[&str] = &[
@@ -900,8 +905,8 @@ fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
             && !doc.starts_upper(s + 1)
             && !doc.is_in(s + 1, NOUN_MARKERS)
             && !doc.has(s + 1, lexicon::PRONOUN)
-            && !doc.is_in(s + 1, &["reporters", "me", "him", "her", "us", "them"]);
-        let relative = doc.is_in(that + 1, AUXILIARIES) && that > s;
+            && !doc.is_in(s + 1, LISTENERS);
+        let relative = that > s && is_relative_that(doc, that);
         if infinitive || relative {
             return s;
         }
@@ -920,10 +925,7 @@ fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
     }
     if telling {
         // skip the addressee: a pronoun, "reporters", or a name or description
-        if doc.is_in(
-            s,
-            &["me", "him", "her", "us", "them", "reporters", "journalists"],
-        ) {
+        if doc.is_in(s, LISTENERS) {
             s += 1;
         } else if let Some((_, last)) = speaker_after(doc, s, end) {
             s = last + 1;
@@ -1357,7 +1359,7 @@ fn content_before(
         || (doc.word(next) == "to"
             && (doc.starts_upper(next + 1)
                 || doc.is_in(next + 1, NOUN_MARKERS)
-                || doc.is_in(next + 1, &["reporters", "me", "him", "her", "us", "them"])));
+                || doc.is_in(next + 1, LISTENERS)));
     // `In the end, Patriot agreed …`: an opening adjunct is not what was said
     let adjunct_only = doc.is_in(start, PREPOSITIONS) && word_count(doc, start..comma) <= 4;
     if adjunct_only {
