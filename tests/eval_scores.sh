@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The extractor's scores on the shared evaluation data, checked against the targets of the
+# issue that asked for them (README, "How good and how fast"): quotes on PolNeAR dev and
+# check-worthiness on CheckThat! 2019, scored by ../shared/eval/score.py. Fails when a score
+# falls below its target or the data is missing: it is never skipped. Speed is printed by the
+# benchmark, not checked, since timings are the machine's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eval_dir=../shared/eval
+[ -f "$eval_dir/score.py" ] || { echo "no evaluation data at $eval_dir (see README)" >&2; exit 1; }
+cargo build --release --locked --quiet
+work=$(mktemp -d /tmp/claim-registry-eval-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+./target/release/claim-registry extract "$eval_dir/quotes/polnear_dev.jsonl" >"$work/quotes.jsonl"
+python3 "$eval_dir/score.py" "$eval_dir/quotes/polnear_dev.jsonl" "$work/quotes.jsonl" \
+  --types direct,mixed --json "$work/verbatim.json" >/dev/null
+python3 "$eval_dir/score.py" "$eval_dir/quotes/polnear_dev.jsonl" "$work/quotes.jsonl" \
+  --json "$work/all.json" >/dev/null
+python3 src/extract/checkworthiness/train.py --cv-only --cv-predictions "$work/oof.jsonl" \
+  "$eval_dir/checkworthiness/checkthat2019_train.jsonl" >/dev/null
+python3 "$eval_dir/score.py" "$eval_dir/checkworthiness/checkthat2019_train.jsonl" \
+  "$work/oof.jsonl" >"$work/map.txt"
+
+python3 - "$work" <<'PY'
+import json, re, sys
+work = sys.argv[1]
+verbatim = json.load(open(f"{work}/verbatim.json"))
+every = json.load(open(f"{work}/all.json"))
+map_line = [l for l in open(f"{work}/map.txt") if l.startswith("MEAN")][0]
+checks = [
+    ("direct+mixed quotes, overlap F1", 100 * verbatim["quote_overlap>=0.5"]["f1"], 90.0),
+    ("all attribution types, overlap F1", 100 * every["quote_overlap>=0.5"]["f1"], 70.0),
+    ("speaker accuracy, direct+mixed (%)", 100 * verbatim["speaker_accuracy"], 90.0),
+    ("check-worthiness MAP", float(re.findall(r"[0-9.]+", map_line)[0]), 0.20),
+]
+failed = False
+for name, value, target in checks:
+    ok = value >= target
+    failed |= not ok
+    print(f"{'ok  ' if ok else 'LOW '} {name:<38} {value:8.3f}   target >= {target}")
+sys.exit(1 if failed else 0)
+PY
+
+cargo bench --locked --bench extract
