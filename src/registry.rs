@@ -8,10 +8,12 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{
-    ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleName, Claim, ClaimName, ClaimPatch,
-    NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, QuoteDraft, Role, Verdict, VerdictName,
+    ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleBody, ArticleName, Claim, ClaimName,
+    ClaimPatch, NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, QuoteDraft, Role, Verdict,
+    VerdictName,
 };
 use crate::error::{Error, FieldViolation};
+use crate::extract::Proposal;
 use crate::store::articles::ArticleFilter;
 use crate::store::claims::{ClaimFilter, ClaimRecord, UpdateOutcome};
 use crate::store::idempotency::{Earlier, IdempotencyKey};
@@ -24,6 +26,14 @@ pub const BOOTSTRAP_ADMIN_NAME: &str = "bootstrap-admin";
 #[derive(Clone, Debug)]
 pub struct Registry {
     pool: PgPool,
+}
+
+/// The extractor's proposals for a text, computed on the blocking pool: the extractor is CPU
+/// work and must not hold up the threads that serve other calls.
+async fn proposals(text: ArticleBody) -> Result<Vec<Proposal>, Error> {
+    tokio::task::spawn_blocking(move || crate::extract::propose(text.as_str()))
+        .await
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("the extractor panicked")))
 }
 
 impl Registry {
@@ -77,6 +87,13 @@ impl Registry {
         request: Option<IdempotencyKey>,
         extract: bool,
     ) -> Result<(Article, bool, Vec<Claim>), Error> {
+        // extraction before the transaction: it holds no connection while the CPU works, and
+        // a repeated request pays for an extraction it does not use, which is the rarer case
+        let proposals = if extract {
+            proposals(article.body.clone()).await?
+        } else {
+            Vec::new()
+        };
         let mut tx = self.pool.begin().await?;
         if let Some(name) = earlier(&mut tx, request.as_ref()).await? {
             let name = ArticleName::parse(&name).map_err(anyhow::Error::msg)?;
@@ -84,8 +101,8 @@ impl Registry {
         }
         let (stored, created) = articles::insert(&mut tx, &article).await?;
         let mut extracted = Vec::new();
-        if created && extract {
-            for proposal in crate::extract::propose(article.body.as_str()) {
+        if created {
+            for proposal in proposals {
                 let claim = extracted_claim(stored.name, proposal);
                 let name = insert_claim(&mut tx, claim).await?;
                 extracted.push(fetch_claim(&mut tx, name).await?);
@@ -94,6 +111,11 @@ impl Registry {
         remember(&mut tx, request.as_ref(), &stored.name.to_string()).await?;
         tx.commit().await?;
         Ok((stored, created, extracted))
+    }
+
+    /// The claims the extractor proposes for a text, without storing anything.
+    pub async fn preview_claims(&self, text: ArticleBody) -> Result<Vec<Proposal>, Error> {
+        proposals(text).await
     }
 
     /// One article.

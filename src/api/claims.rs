@@ -194,12 +194,7 @@ impl ClaimService for ClaimApi {
     ) -> Result<Response<ExtractClaimsResponse>, Status> {
         super::authorize(&self.registry, &request, Role::Reader).await?;
         let text = ArticleBody::parse(request.into_inner().text).field("text")?;
-        // the extractor is CPU work: keep it off the threads that serve other calls
-        let proposals = tokio::task::spawn_blocking(move || crate::extract::propose(text.as_str()))
-            .await
-            .map_err(|e| {
-                Error::Internal(anyhow::Error::new(e).context("the extractor panicked"))
-            })?;
+        let proposals = self.registry.preview_claims(text).await?;
         Ok(Response::new(ExtractClaimsResponse {
             claims: proposals.into_iter().map(encode_proposal).collect(),
         }))
