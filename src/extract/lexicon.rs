@@ -43,7 +43,7 @@ pub const CUE_VERBS: &[&str] = &[
     "reads", "read", "quoted", "quotes", "cited", "cites", "citing", "echoed", "echoes",
     "expressed", "expresses", "likened", "likens", "spoke", "speaks", "speaking", "talked",
     "talks", "detailed", "details", "documents", "documented", "advocates", "advocated",
-    "emphasizing", "stressing", "noting", "explaining", "recalling",
+    "emphasizing", "stressing", "noting", "explaining", "recalling", "calling", "describing",
 ];
 
 /// Cues that take an object and a label for it: `described Clinton as a “disgrace”`. What was

@@ -702,3 +702,16 @@ fn a_relative_that_after_a_noun_like_cue_word_attributes_nothing() {
     );
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn calling_and_describing_label_their_object() {
+    let found = quotes(
+        "Libertarian presidential candidate Gary Johnson’s doctor is calling the candidate “extremely physically fit.”",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].quote.text,
+        "the candidate “extremely physically fit.”"
+    );
+    assert_eq!(found[0].kind, QuoteKind::Mixed);
+}
