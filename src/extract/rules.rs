@@ -282,7 +282,7 @@ fn is_weak_cue(
         && (doc.word(c).ends_with('s')
             || doc.word(c).ends_with("ed")
             || doc.is_in(c, &["is", "was"]));
-    if !stance && !before_that {
+    if !stance && !before_that && label_as(doc, c).is_none() {
         return None;
     }
     let coordinated = c > start + 1
@@ -1102,6 +1102,35 @@ fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
     })
 }
 
+/// The object and quoted label of a verb at `c` that labels someone: `admires Putin as a
+/// “strong leader,”`, `has gone after Trump as a “human leech”`. Any verb does, since the
+/// quotation marks show whose words the label is.
+fn label_as(doc: &Doc<'_>, c: usize) -> Option<(usize, usize)> {
+    if is_adverb(doc, c) || doc.has(c, lexicon::BETWEEN | lexicon::STOP | lexicon::PRONOUN) {
+        return None;
+    }
+    let s = if doc.is_in(c + 1, &["after", "on", "about"]) {
+        c + 2
+    } else {
+        c + 1
+    };
+    let limit = (s + MAX_SPEAKER_WORDS).min(doc.tokens.len());
+    let r#as = (s + 1..limit)
+        .take_while(|&t| doc.tokens[t].is_word())
+        .find(|&t| doc.word(t) == "as")?;
+    let open = if doc.is_in(r#as + 1, &["a", "an", "the"]) {
+        r#as + 2
+    } else {
+        r#as + 1
+    };
+    if !matches!(doc.tokens.get(open)?.kind, Kind::Open(_)) {
+        return None;
+    }
+    let close = (open + 1..doc.tokens.len().min(open + 30))
+        .find(|&t| matches!(doc.tokens[t].kind, Kind::Close(_)))?;
+    Some((s, close))
+}
+
 /// What a cue at `c` attributes in a sentence ending at `end`, as first and last token: from
 /// where its content starts to the end of the sentence or to a coordinated cue, a new clause
 /// or a participle that starts another statement.
@@ -1181,7 +1210,7 @@ fn reported_speech(
             }
             if !is_cue(doc, c) {
                 if let Some(speaker) = is_weak_cue(doc, c, start, subject) {
-                    let (s, last) = object_of(doc, c, end);
+                    let (s, last) = label_as(doc, c).unwrap_or_else(|| object_of(doc, c, end));
                     // a speech cue later in the sentence is the real attribution:
                     // `The United States seeks to …, according to Putin.`
                     let speech_later = (c + 1..end).any(|t| {

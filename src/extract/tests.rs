@@ -715,3 +715,19 @@ fn calling_and_describing_label_their_object() {
     );
     assert_eq!(found[0].kind, QuoteKind::Mixed);
 }
+
+#[test]
+fn any_verb_that_labels_its_object_with_a_quotation_attributes_the_label() {
+    let found = quotes(
+        "Trump openly admires Russian President Vladimir Putin as a “strong leader,” comparing him favorably to President Obama.",
+    );
+    let label = found
+        .iter()
+        .find(|q| q.cue.as_ref().is_some_and(|c| c.text == "admires"))
+        .expect("found");
+    assert_eq!(
+        label.quote.text,
+        "Russian President Vladimir Putin as a “strong leader,”"
+    );
+    assert_eq!(label.speaker.as_ref().unwrap().text, "Trump");
+}
