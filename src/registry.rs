@@ -2,7 +2,7 @@
 //! transaction, on domain types. The gRPC layer translates to and from it; the CLI's `keys`
 //! command uses it directly.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -101,10 +101,12 @@ impl Registry {
         }
         let (stored, created) = articles::insert(&mut tx, &article).await?;
         let mut extracted = Vec::new();
-        if created {
+        if created && !proposals.is_empty() {
+            // the body was just stored: anchor in it without reading it back per claim
+            let bodies = HashMap::from([(stored.name.0, article.body.as_str().to_owned())]);
             for proposal in proposals {
                 let claim = extracted_claim(stored.name, proposal);
-                let name = insert_claim(&mut tx, claim).await?;
+                let name = store_claim(&mut tx, claim, &bodies).await?;
                 extracted.push(fetch_claim(&mut tx, name).await?);
             }
         }
@@ -307,8 +309,7 @@ impl Registry {
     }
 }
 
-/// Anchors a claim's quotes in their articles and stores it, scored: the one way into the
-/// claims table.
+/// Anchors a claim's quotes in their articles, read from the database, and stores it.
 async fn insert_claim(conn: &mut PgConnection, claim: NewClaim) -> Result<ClaimName, Error> {
     let ids: Vec<Uuid> = claim
         .quotes
@@ -318,6 +319,17 @@ async fn insert_claim(conn: &mut PgConnection, claim: NewClaim) -> Result<ClaimN
         .into_iter()
         .collect();
     let bodies = articles::bodies(conn, &ids).await?;
+    store_claim(conn, claim, &bodies).await
+}
+
+/// Anchors a claim's quotes in the bodies of their articles, by article id, and stores it,
+/// scored: the one way into the claims table. Quotes that do not match are refused all
+/// together, each naming its field.
+async fn store_claim(
+    conn: &mut PgConnection,
+    claim: NewClaim,
+    bodies: &HashMap<Uuid, String>,
+) -> Result<ClaimName, Error> {
     let mut quotes = Vec::with_capacity(claim.quotes.len());
     let mut violations = Vec::new();
     for (i, draft) in claim.quotes.into_iter().enumerate() {
