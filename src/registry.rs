@@ -28,14 +28,6 @@ pub struct Registry {
     pool: PgPool,
 }
 
-/// The extractor's proposals for a text, computed on the blocking pool: the extractor is CPU
-/// work and must not hold up the threads that serve other calls.
-async fn proposals(text: ArticleBody) -> Result<Vec<Proposal>, Error> {
-    tokio::task::spawn_blocking(move || crate::extract::propose(text.as_str()))
-        .await
-        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("the extractor panicked")))
-}
-
 impl Registry {
     /// A registry on a pool whose database is migrated.
     pub fn new(pool: PgPool) -> Self {
@@ -307,6 +299,14 @@ impl Registry {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The extractor's proposals for a text, computed on the blocking pool: the extractor is CPU
+/// work and must not hold up the threads that serve other calls.
+async fn proposals(text: ArticleBody) -> Result<Vec<Proposal>, Error> {
+    tokio::task::spawn_blocking(move || crate::extract::propose(text.as_str()))
+        .await
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("the extractor panicked")))
 }
 
 /// Anchors a claim's quotes in their articles, read from the database, and stores it.

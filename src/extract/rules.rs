@@ -135,7 +135,7 @@ fn speaks_of_nothing(doc: &Doc<'_>, i: usize) -> bool {
     // `about five minutes` is no topic
     let topic = |t: usize| {
         (doc.is_in(t, &["of", "out"]) && t <= i + 2)
-            || (doc.word(t) == "about" && !is_number(doc, t + 1))
+            || (doc.word(t) == "about" && !is_amount(doc, t + 1))
             || (t == i + 1 && doc.word(t) == "on")
     };
     doc.is_in(
@@ -146,16 +146,24 @@ fn speaks_of_nothing(doc: &Doc<'_>, i: usize) -> bool {
         .any(topic)
 }
 
-/// Whether token `t` is a number, in digits or words.
-fn is_number(doc: &Doc<'_>, t: usize) -> bool {
+/// Whether an amount starts at token `t`: a number in digits or words, or `a`/`an` before a
+/// unit (`about an hour`, but not `about a plan`).
+fn is_amount(doc: &Doc<'_>, t: usize) -> bool {
     doc.raw(t).starts_with(|c: char| c.is_ascii_digit())
         || doc.is_in(
             t,
             &[
-                "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "a",
-                "an", "half", "twenty", "thirty", "forty", "fifty", "hundred",
+                "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                "half", "twenty", "thirty", "forty", "fifty", "hundred",
             ],
         )
+        || (doc.is_in(t, &["a", "an"])
+            && doc.is_in(
+                t + 1,
+                &[
+                    "minute", "hour", "day", "week", "month", "year", "dozen", "half",
+                ],
+            ))
 }
 
 /// Determiners: a word right after one is a noun (`the plan`, `a call for`), not a verb.
@@ -285,10 +293,7 @@ fn is_weak_cue(
     if !stance && !before_that && label_as(doc, c).is_none() {
         return None;
     }
-    let coordinated = c > start + 1
-        && (doc.is_in(c - 1, &["and", "but"])
-            || (doc.has(c - 1, lexicon::BETWEEN) && doc.is_in(c - 2, &["and", "but"])));
-    if coordinated && subject.is_some() {
+    if coordinated(doc, c, start) && subject.is_some() {
         return subject;
     }
     // the subject's head is a name or a pronoun: `a Republican tax plan would` is no source
@@ -1155,11 +1160,15 @@ fn participle_after(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
 /// an infinitive (`plans to call`), a participle (`…, saying he wants`) or a coordinated verb
 /// (`… and has said`).
 fn shares_a_subject(doc: &Doc<'_>, c: usize) -> bool {
-    let before = c.saturating_sub(1);
-    doc.word(c).ends_with("ing")
-        || doc.is_in(before, &["to", "and", "but"])
-        || (doc.has(before, lexicon::BETWEEN)
-            && doc.is_in(before.saturating_sub(1), &["and", "but"]))
+    doc.word(c).ends_with("ing") || (c > 0 && doc.word(c - 1) == "to") || coordinated(doc, c, 0)
+}
+
+/// Whether the verb at `c` is coordinated with one before it, within a sentence starting at
+/// `start`: `… and plans to`, `… but has said`.
+fn coordinated(doc: &Doc<'_>, c: usize, start: usize) -> bool {
+    const AND: &[&str] = &["and", "but"];
+    (c > start && doc.is_in(c - 1, AND))
+        || (c > start + 1 && doc.has(c - 1, lexicon::BETWEEN) && doc.is_in(c - 2, AND))
 }
 
 fn reported_speech(
@@ -1232,12 +1241,9 @@ fn reported_speech(
             }
             // `…, going on to say that`: the verb that governs the cue decides
             let h = governing_verb(doc, c, start);
-            let shares_subject = h > start
-                && (doc.word(h).ends_with("ing") && comma_at(doc, h - 1)
-                    || doc.is_in(h - 1, &["and", "but"])
-                    || (doc.has(h - 1, lexicon::BETWEEN)
-                        && h > start + 1
-                        && doc.is_in(h - 2, &["and", "but"])));
+            let shares_subject =
+                (h > start && doc.word(h).ends_with("ing") && comma_at(doc, h - 1))
+                    || coordinated(doc, h, start);
             let speaker = if shares_subject {
                 // `Clinton spoke out Tuesday …, arguing that …`: the sentence's opening subject
                 subject.or_else(|| speaker_after(doc, start, c))

@@ -478,7 +478,7 @@ fn a_clause_after_a_comma_is_no_appositive_of_the_speaker() {
     );
     let outer = found
         .iter()
-        .find(|q| q.cue.as_ref().is_some_and(|c| c.span.start > 60))
+        .max_by_key(|q| q.cue.as_ref().map(|c| c.span.start))
         .expect("found");
     assert_eq!(outer.speaker.as_ref().unwrap().text, "the official");
 }
@@ -730,4 +730,16 @@ fn any_verb_that_labels_its_object_with_a_quotation_attributes_the_label() {
         "Russian President Vladimir Putin as a “strong leader,”"
     );
     assert_eq!(label.speaker.as_ref().unwrap().text, "Trump");
+}
+
+#[test]
+fn spoke_about_a_topic_attributes_but_spoke_for_about_an_hour_does_not() {
+    let found = quotes(
+        "The senator spoke for about an hour. Then the senator spoke about a plan to cut taxes for families.",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].quote.text.contains("a plan to cut taxes"),
+        "{found:?}"
+    );
 }

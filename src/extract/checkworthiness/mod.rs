@@ -7,9 +7,9 @@
 //! greetings, questions and vague talk. The features here must stay those of `train.py`.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use foldhash::fast::FixedState;
-use std::sync::OnceLock;
 
 /// The shipped model: one `feature<TAB>weight` line per feature, `#` lines are comments.
 const MODEL: &str = include_str!("model.tsv");
