@@ -14,9 +14,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    // `prost::Name` on every message: the codec names the message it could not decode
+    config.enable_type_names();
 
     let well_known = protoc_bin_vendored::include_path()?;
     tonic_prost_build::configure()
+        // our codec: prost, with decode failures as INVALID_ARGUMENT and NUL-free strings
+        .codec_path("crate::api::codec::CheckedCodec")
         .file_descriptor_set_path(out_dir.join("factcheck_descriptor.bin"))
         .compile_with_config(
             config,

@@ -54,18 +54,29 @@ enum Command {
     },
 }
 
-/// Where the data lives.
+/// Where the data lives. The flags are global: they may follow a nested subcommand too
+/// (`keys create --name n --role reader --data-dir d`).
 #[derive(Debug, Args)]
 struct DatabaseArgs {
     /// PostgreSQL URL, e.g. postgres://user@host/claim_registry; the database is created if
     /// missing. Without it, an embedded PostgreSQL runs from --data-dir.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Directory for the embedded database and the first admin key.
-    #[arg(long, env = "CLAIM_REGISTRY_DATA_DIR", default_value = "data")]
+    #[arg(
+        long,
+        env = "CLAIM_REGISTRY_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
     data_dir: PathBuf,
     /// Most database connections the service holds at once.
-    #[arg(long, env = "CLAIM_REGISTRY_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "CLAIM_REGISTRY_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
     db_max_connections: u32,
 }
 
@@ -99,7 +110,8 @@ enum KeysAction {
     },
     /// List keys, newest first.
     List,
-    /// Revoke the active key with this display name (or resource name apiKeys/{id}).
+    /// Revoke the key with this display name (or resource name apiKeys/{id}); revoking a revoked
+    /// key changes nothing and succeeds.
     Revoke {
         /// The key's display name or resource name.
         name: String,
@@ -261,8 +273,15 @@ async fn keys_action(registry: &Registry, action: KeysAction) -> anyhow::Result<
                 Ok(key_name) => key_name,
                 Err(_) => registry.find_api_key(&name).await?.name,
             };
-            let key = registry.revoke_api_key(key_name).await?;
-            println!("revoked {} ({})", key.name, key.display_name);
+            let (key, now) = registry.revoke_api_key(key_name).await?;
+            if now {
+                println!("revoked {} ({})", key.name, key.display_name);
+            } else {
+                println!(
+                    "{} ({}) was already revoked; nothing changed",
+                    key.name, key.display_name
+                );
+            }
         }
     }
     Ok(())

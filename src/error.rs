@@ -4,10 +4,21 @@
 //! [`Error::Internal`], which is logged in full and shown to the client as a bare "internal
 //! error", so that no SQL or driver text ever leaves the service.
 
+use std::collections::HashMap;
+use std::time::Duration;
+
 use tonic::Code;
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::domain::Role;
+use crate::domain::{Resource, Role};
+
+/// The `domain` of every `google.rpc.ErrorInfo` the service sends.
+pub const ERROR_DOMAIN: &str = "claim-registry.factcheck.v1";
+
+/// How long a client should wait before retrying a call that failed for a passing reason.
+const RETRY_AFTER_UNAVAILABLE: Duration = Duration::from_secs(1);
+/// How long to wait before retrying a call that lost a race (re-reading first where needed).
+const RETRY_AFTER_ABORTED: Duration = Duration::from_millis(100);
 
 /// Everything an RPC can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -16,22 +27,34 @@ pub enum Error {
     /// `BadRequest` detail naming each field.
     #[error("invalid argument: {}", describe(.0))]
     InvalidArgument(Vec<FieldViolation>),
-    /// A named resource does not exist. Becomes NOT_FOUND; the message names the resource.
-    #[error("{resource} not found")]
+    /// A named resource does not exist. Becomes NOT_FOUND with a `ResourceInfo` detail.
+    #[error("{resource}{} not found", in_field(.field))]
     NotFound {
+        /// The resource's protobuf type, e.g. `factcheck.v1.Claim`.
+        resource_type: &'static str,
         /// The resource name that was looked up, e.g. `claims/…`.
         resource: String,
+        /// The request field that named it, when it was not the request's `name`.
+        field: Option<String>,
     },
     /// The request conflicts with a resource that exists. Becomes ALREADY_EXISTS.
     #[error("{0}")]
     AlreadyExists(String),
-    /// The request raced another change, e.g. a stale etag. Becomes ABORTED: re-read and retry.
+    /// The request raced another change, e.g. a stale etag. Becomes ABORTED with a `RetryInfo`:
+    /// re-read and retry.
     #[error("{0}")]
     Aborted(String),
-    /// The call carries no valid API key. Becomes UNAUTHENTICATED.
-    #[error("{0}")]
-    Unauthenticated(&'static str),
-    /// The caller's key is valid but its role is too low. Becomes PERMISSION_DENIED.
+    /// The call carries no valid API key. Becomes UNAUTHENTICATED with an `ErrorInfo` saying
+    /// why and which role the call needs.
+    #[error("{}", .problem.message())]
+    Unauthenticated {
+        /// What is wrong with the credentials.
+        problem: Credentials,
+        /// The least role the call needs.
+        needed: Role,
+    },
+    /// The caller's key is valid but its role is too low. Becomes PERMISSION_DENIED with an
+    /// `ErrorInfo` naming both roles.
     #[error("this call needs the {needed} role; the caller's key has the {held} role")]
     PermissionDenied {
         /// The least role the call needs.
@@ -39,12 +62,47 @@ pub enum Error {
         /// The role of the caller's key.
         held: Role,
     },
-    /// PostgreSQL cannot be reached. Becomes UNAVAILABLE, which clients may retry with backoff.
+    /// PostgreSQL cannot be reached. Becomes UNAVAILABLE with a `RetryInfo`: retry with backoff.
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// Anything else: a bug or an unexpected failure. Becomes INTERNAL with no detail.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// What is wrong with a call's credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// No `authorization` metadata.
+    Missing,
+    /// `authorization` is not `Bearer <api key>`.
+    Malformed,
+    /// No active key has that secret: it never existed or was revoked.
+    Unknown,
+}
+
+impl Credentials {
+    /// The `ErrorInfo` reason: a constant a client can branch on.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Credentials::Missing => "CREDENTIALS_MISSING",
+            Credentials::Malformed => "CREDENTIALS_MALFORMED",
+            Credentials::Unknown => "API_KEY_INVALID",
+        }
+    }
+
+    /// What a person reads.
+    pub fn message(self) -> &'static str {
+        match self {
+            Credentials::Missing => {
+                "missing credentials: send the metadata `authorization: Bearer <api key>`"
+            }
+            Credentials::Malformed => {
+                "malformed credentials: the authorization metadata must be `Bearer <api key>` in ASCII"
+            }
+            Credentials::Unknown => "the API key is unknown or revoked",
+        }
+    }
 }
 
 /// One bad field of a request: which one (a path such as `claim.quotes[1].span`) and why.
@@ -64,6 +122,13 @@ fn describe(violations: &[FieldViolation]) -> String {
         .join("; ")
 }
 
+fn in_field(field: &Option<String>) -> String {
+    field
+        .as_ref()
+        .map(|f| format!(" ({f})"))
+        .unwrap_or_default()
+}
+
 impl Error {
     /// An INVALID_ARGUMENT for one field.
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
@@ -73,10 +138,21 @@ impl Error {
         }])
     }
 
-    /// A NOT_FOUND for a resource name.
-    pub fn not_found(resource: impl Into<String>) -> Self {
+    /// A NOT_FOUND for a resource the request named in its `name` or `parent`.
+    pub fn not_found<R: Resource>(name: &R) -> Self {
         Error::NotFound {
-            resource: resource.into(),
+            resource_type: R::TYPE,
+            resource: name.to_string(),
+            field: None,
+        }
+    }
+
+    /// A NOT_FOUND for a resource a request field refers to, e.g. `claim.quotes[0].article`.
+    pub fn not_found_in<R: Resource>(name: &R, field: impl Into<String>) -> Self {
+        Error::NotFound {
+            resource_type: R::TYPE,
+            resource: name.to_string(),
+            field: Some(field.into()),
         }
     }
 
@@ -87,38 +163,71 @@ impl Error {
             Error::NotFound { .. } => Code::NotFound,
             Error::AlreadyExists(_) => Code::AlreadyExists,
             Error::Aborted(_) => Code::Aborted,
-            Error::Unauthenticated(_) => Code::Unauthenticated,
+            Error::Unauthenticated { .. } => Code::Unauthenticated,
             Error::PermissionDenied { .. } => Code::PermissionDenied,
             Error::Unavailable(_) => Code::Unavailable,
             Error::Internal(_) => Code::Internal,
+        }
+    }
+
+    /// The structured details a client can act on without parsing the message.
+    fn details(&self) -> ErrorDetails {
+        match self {
+            Error::InvalidArgument(violations) => {
+                let mut details = ErrorDetails::new();
+                for v in violations {
+                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
+                }
+                details
+            }
+            Error::NotFound {
+                resource_type,
+                resource,
+                field,
+            } => ErrorDetails::with_resource_info(
+                *resource_type,
+                resource.clone(),
+                "",
+                match field {
+                    Some(field) => format!("named by {field}; no such resource exists"),
+                    None => "no such resource exists".to_owned(),
+                },
+            ),
+            Error::Unauthenticated { problem, needed } => ErrorDetails::with_error_info(
+                problem.reason(),
+                ERROR_DOMAIN,
+                HashMap::from([("required_role".to_owned(), needed.to_string())]),
+            ),
+            Error::PermissionDenied { needed, held } => ErrorDetails::with_error_info(
+                "ROLE_TOO_LOW",
+                ERROR_DOMAIN,
+                HashMap::from([
+                    ("required_role".to_owned(), needed.to_string()),
+                    ("key_role".to_owned(), held.to_string()),
+                ]),
+            ),
+            Error::Aborted(_) => ErrorDetails::with_retry_info(Some(RETRY_AFTER_ABORTED)),
+            Error::Unavailable(_) => ErrorDetails::with_retry_info(Some(RETRY_AFTER_UNAVAILABLE)),
+            Error::AlreadyExists(_) | Error::Internal(_) => ErrorDetails::new(),
         }
     }
 }
 
 impl From<Error> for tonic::Status {
     fn from(error: Error) -> Self {
-        match error {
-            Error::InvalidArgument(violations) => {
-                let mut details = ErrorDetails::new();
-                for v in &violations {
-                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
-                }
-                tonic::Status::with_error_details(
-                    Code::InvalidArgument,
-                    format!("invalid argument: {}", describe(&violations)),
-                    details,
-                )
-            }
+        let code = error.code();
+        let message = match &error {
             Error::Unavailable(source) => {
                 tracing::warn!(error = %source, "database unavailable");
-                tonic::Status::unavailable("the database is unavailable; retry later")
+                "the database is unavailable; retry later".to_owned()
             }
             Error::Internal(source) => {
                 tracing::error!(error = ?source, "internal error");
-                tonic::Status::internal("internal error")
+                return tonic::Status::internal("internal error");
             }
-            other => tonic::Status::new(other.code(), other.to_string()),
-        }
+            other => other.to_string(),
+        };
+        tonic::Status::with_error_details(code, message, error.details())
     }
 }
 

@@ -2,18 +2,26 @@
 //! transaction, on domain types. The gRPC layer translates to and from it; the CLI's `keys`
 //! command uses it directly.
 
+mod key_cache;
+
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub use key_cache::KEY_CACHE_TTL;
+use key_cache::KeyCache;
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{
     ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleBody, ArticleName, Claim, ClaimName,
-    ClaimPatch, NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, QuoteDraft, Role, Verdict,
-    VerdictName,
+    ClaimPatch, NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, QuoteDraft, Resource, Role,
+    Verdict, VerdictName,
 };
-use crate::error::{Error, FieldViolation};
+use crate::error::{Credentials, Error, FieldViolation};
 use crate::extract::Proposal;
+use crate::store::api_keys::Revoked;
 use crate::store::articles::ArticleFilter;
 use crate::store::claims::{ClaimFilter, ClaimRecord, UpdateOutcome};
 use crate::store::idempotency::{Earlier, IdempotencyKey};
@@ -26,12 +34,17 @@ pub const BOOTSTRAP_ADMIN_NAME: &str = "bootstrap-admin";
 #[derive(Clone, Debug)]
 pub struct Registry {
     pool: PgPool,
+    /// Keys verified in the last second, shared by every clone.
+    keys: Arc<KeyCache>,
 }
 
 impl Registry {
     /// A registry on a pool whose database is migrated.
     pub fn new(pool: PgPool) -> Self {
-        Registry { pool }
+        Registry {
+            pool,
+            keys: Arc::default(),
+        }
     }
 
     /// The pool, for health checks.
@@ -40,27 +53,33 @@ impl Registry {
     }
 
     /// The key behind an `authorization` header value, if it is active and its role is at least
-    /// `needed`.
+    /// `needed`. A key verified in the last [`KEY_CACHE_TTL`] is not looked up again.
     pub async fn authorize(
         &self,
         authorization: Option<&str>,
         needed: Role,
     ) -> Result<ApiKey, Error> {
-        let header = authorization.ok_or(Error::Unauthenticated(
-            "missing credentials: send the metadata `authorization: Bearer <api key>`",
-        ))?;
+        let refuse = |problem| Error::Unauthenticated { problem, needed };
+        let header = authorization.ok_or(refuse(Credentials::Missing))?;
         let secret = header
             .split_once(' ')
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, secret)| secret.trim())
             .filter(|secret| !secret.is_empty())
-            .ok_or(Error::Unauthenticated(
-                "malformed credentials: the authorization metadata must be `Bearer <api key>`",
-            ))?;
-        let mut conn = self.pool.acquire().await?;
-        let key = api_keys::find_active(&mut conn, &ApiKeySecret::hash_of(secret))
-            .await?
-            .ok_or(Error::Unauthenticated("the API key is unknown or revoked"))?;
+            .ok_or(refuse(Credentials::Malformed))?;
+        let hash = ApiKeySecret::hash_of(secret);
+        let key = match self.keys.get(&hash) {
+            Some(key) => key,
+            None => {
+                let asked = Instant::now();
+                let mut conn = self.pool.acquire().await?;
+                let key = api_keys::find_active(&mut conn, &hash)
+                    .await?
+                    .ok_or(refuse(Credentials::Unknown))?;
+                self.keys.insert(hash, key.clone(), asked);
+                key
+            }
+        };
         if key.role < needed {
             return Err(Error::PermissionDenied {
                 needed,
@@ -88,8 +107,13 @@ impl Registry {
         };
         let mut tx = self.pool.begin().await?;
         if let Some(name) = earlier(&mut tx, request.as_ref()).await? {
+            // read on the transaction's own connection: taking a second one from the pool while
+            // holding this one starves the pool under concurrent retries
             let name = ArticleName::parse(&name).map_err(anyhow::Error::msg)?;
-            return Ok((self.get_article(name, true).await?, false, Vec::new()));
+            let stored = articles::get(&mut tx, name, true)
+                .await?
+                .ok_or_else(|| Error::not_found(&name))?;
+            return Ok((stored, false, Vec::new()));
         }
         let (stored, created) = articles::insert(&mut tx, &article).await?;
         let mut extracted = Vec::new();
@@ -117,7 +141,7 @@ impl Registry {
         let mut conn = self.pool.acquire().await?;
         articles::get(&mut conn, name, with_body)
             .await?
-            .ok_or_else(|| Error::not_found(name.to_string()))
+            .ok_or_else(|| Error::not_found(&name))
     }
 
     /// A page of articles, newest first.
@@ -177,7 +201,7 @@ impl Registry {
             .map(crate::extract::checkworthiness::score);
         match claims::update(&mut tx, &patch, checkworthiness).await? {
             UpdateOutcome::Updated => {}
-            UpdateOutcome::Missing => return Err(Error::not_found(patch.name.to_string())),
+            UpdateOutcome::Missing => return Err(Error::not_found(&patch.name)),
             UpdateOutcome::Stale => {
                 return Err(Error::Aborted(format!(
                     "{} changed since etag {} was read; read it again and reapply the change",
@@ -208,7 +232,7 @@ impl Registry {
             return fetch_verdict(&mut tx, VerdictName { claim, id }).await;
         }
         if !claims::lock(&mut tx, claim).await? {
-            return Err(Error::not_found(claim.to_string()));
+            return Err(Error::not_found(&claim));
         }
         let id = verdicts::insert(
             &mut tx,
@@ -235,7 +259,7 @@ impl Registry {
     ) -> Result<Page<Verdict>, Error> {
         let mut conn = self.pool.acquire().await?;
         if claims::get(&mut conn, claim).await?.is_none() {
-            return Err(Error::not_found(claim.to_string()));
+            return Err(Error::not_found(&claim));
         }
         Ok(verdicts::list(&mut conn, claim, after, limit).await?)
     }
@@ -246,9 +270,10 @@ impl Registry {
         let mut conn = self.pool.acquire().await?;
         match api_keys::insert(&mut conn, &key, &secret).await {
             Ok(stored) => Ok((stored, secret)),
-            Err(e) if store::is_unique_violation(&e, api_keys::ACTIVE_DISPLAY_NAME_KEY) => {
+            Err(e) if store::is_unique_violation(&e, api_keys::DISPLAY_NAME_KEY) => {
                 Err(Error::AlreadyExists(format!(
-                    "an active API key named {:?} exists already",
+                    "an API key named {:?} exists or existed: display names are never reused, \
+                     even after revocation, because verdicts record them as their reviewer",
                     key.display_name
                 )))
             }
@@ -266,31 +291,49 @@ impl Registry {
         Ok(api_keys::list(&mut conn, after, limit).await?)
     }
 
-    /// Revokes a key.
-    pub async fn revoke_api_key(&self, name: ApiKeyName) -> Result<ApiKey, Error> {
+    /// Revokes a key; it stops working on this replica at once and on every other within
+    /// [`KEY_CACHE_TTL`]. Revoking a revoked key changes nothing: the flag says whether this call
+    /// revoked it.
+    pub async fn revoke_api_key(&self, name: ApiKeyName) -> Result<(ApiKey, bool), Error> {
         let mut conn = self.pool.acquire().await?;
-        api_keys::revoke(&mut conn, name)
-            .await?
-            .ok_or_else(|| Error::not_found(name.to_string()))
+        let outcome = api_keys::revoke(&mut conn, name).await?;
+        self.keys.forget(name);
+        match outcome {
+            Revoked::Now(key) => Ok((key, true)),
+            Revoked::Before(key) => Ok((key, false)),
+            Revoked::Missing => Err(Error::not_found(&name)),
+        }
     }
 
-    /// The active key with a display name.
+    /// The key with a display name, active or revoked.
     pub async fn find_api_key(&self, display_name: &str) -> Result<ApiKey, Error> {
         let mut conn = self.pool.acquire().await?;
-        api_keys::find_active_by_display_name(&mut conn, display_name)
+        api_keys::find_by_display_name(&mut conn, display_name)
             .await?
-            .ok_or_else(|| Error::not_found(format!("active API key {display_name:?}")))
+            .ok_or_else(|| Error::NotFound {
+                resource_type: ApiKeyName::TYPE,
+                resource: format!("API key with display name {display_name:?}"),
+                field: None,
+            })
     }
 
     /// Creates the first admin key of a registry that has no active key, and returns its secret;
-    /// `None` when keys exist. Replicas starting together create one key between them.
+    /// `None` when keys exist. Replicas starting together create one key between them. The key
+    /// is named [`BOOTSTRAP_ADMIN_NAME`], numbered when earlier bootstrap keys were revoked.
     pub async fn bootstrap_admin_key(&self) -> Result<Option<ApiKeySecret>, Error> {
-        let mut conn = self.pool.acquire().await?;
-        if api_keys::any_active(&mut conn).await? {
-            return Ok(None);
-        }
+        let earlier = {
+            let mut conn = self.pool.acquire().await?;
+            if api_keys::any_active(&mut conn).await? {
+                return Ok(None);
+            }
+            api_keys::count_named_like(&mut conn, BOOTSTRAP_ADMIN_NAME).await?
+        };
+        let display_name = match earlier {
+            0 => BOOTSTRAP_ADMIN_NAME.to_owned(),
+            n => format!("{BOOTSTRAP_ADMIN_NAME}-{}", n + 1),
+        };
         let key = NewApiKey {
-            display_name: BOOTSTRAP_ADMIN_NAME.into(),
+            display_name,
             role: Role::Admin,
         };
         match self.create_api_key(key).await {
@@ -334,10 +377,10 @@ async fn store_claim(
     let mut violations = Vec::new();
     for (i, draft) in claim.quotes.into_iter().enumerate() {
         let Some(body) = bodies.get(&draft.article.0) else {
-            return Err(Error::not_found(format!(
-                "{} (claim.quotes[{i}].article)",
-                draft.article
-            )));
+            return Err(Error::not_found_in(
+                &draft.article,
+                format!("claim.quotes[{i}].article"),
+            ));
         };
         match draft.anchor(body) {
             Ok(quote) => quotes.push(quote),
@@ -385,7 +428,7 @@ fn extracted_claim(article: ArticleName, proposal: crate::extract::Proposal) -> 
 async fn fetch_claim(conn: &mut PgConnection, name: ClaimName) -> Result<Claim, Error> {
     claims::get(conn, name)
         .await?
-        .ok_or_else(|| Error::not_found(name.to_string()))
+        .ok_or_else(|| Error::not_found(&name))
 }
 
 async fn fetch_verdict(conn: &mut PgConnection, name: VerdictName) -> Result<Verdict, Error> {
@@ -393,7 +436,7 @@ async fn fetch_verdict(conn: &mut PgConnection, name: VerdictName) -> Result<Ver
         .await?
         .remove(&name.id)
         .filter(|v| v.name.claim == name.claim)
-        .ok_or_else(|| Error::not_found(name.to_string()))
+        .ok_or_else(|| Error::not_found(&name))
 }
 
 /// The resource an earlier request with the same id made, if there was one.
@@ -420,7 +463,7 @@ async fn remember(
 ) -> Result<(), Error> {
     let Some(key) = request else { return Ok(()) };
     match idempotency::record(conn, key, name).await {
-        Err(e) if store::is_unique_violation(&e, idempotency::PRIMARY_KEY) => {
+        Err(e) if store::is_unique_violation(&e, idempotency::UNIQUE_KEY) => {
             Err(Error::Aborted(format!(
                 "another request with request_id {} was being processed at the same time; retry to get its result",
                 key.request_id

@@ -14,15 +14,14 @@ use tonic_health::server::HealthReporter;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use crate::api::gate::GateLayer;
 use crate::api::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::api::proto::article_service_server::ArticleServiceServer;
 use crate::api::proto::claim_service_server::ClaimServiceServer;
 use crate::api::{self, ApiKeyApi, ArticleApi, ClaimApi};
 use crate::registry::Registry;
 
-/// The largest request the server decodes: room for the largest article body (1 MiB of UTF-8)
-/// with its metadata, and a bound on what one call can make the server hold.
-pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+pub use crate::api::gate::MAX_MESSAGE_BYTES;
 /// How often the health service re-checks the database.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
 /// The service names the health service reports on, besides the server as a whole ("").
@@ -72,7 +71,8 @@ pub async fn run(
                     .headers()
                     .get("grpc-status")
                     .map_or(tonic::Code::Ok, |v| tonic::Code::from_bytes(v.as_bytes()));
-                let latency_ms = latency.as_secs_f64() * 1000.0;
+                // to the microsecond: more digits are noise
+                let latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3;
                 if matches!(
                     code,
                     tonic::Code::Internal | tonic::Code::Unknown | tonic::Code::Unavailable
@@ -89,6 +89,7 @@ pub async fn run(
     tracing::info!(%local_addr, "serving gRPC");
     let result = Server::builder()
         .layer(trace)
+        .layer(GateLayer::new(registry.clone()))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -104,7 +105,11 @@ pub async fn run(
             ApiKeyServiceServer::new(ApiKeyApi::new(registry))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
         )
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            // small replies must not wait for Nagle's algorithm to coalesce them with more
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await;
     health_task.abort();
     result?;

@@ -1,5 +1,7 @@
 //! Logging: `tracing` to standard error, filtered by `RUST_LOG`, as text or JSON lines.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// The log line format.
@@ -11,13 +13,15 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber. `RUST_LOG` filters (default: `info`, with sqlx's per-query
+/// Installs the global subscriber, with colour only when standard error is a terminal. `RUST_LOG` filters (default: `info`, with sqlx's per-query
 /// lines at `warn`).
 pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // colour escapes only for a person at a terminal, never into a file or a collector
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let result = match format {
         LogFormat::Text => builder.try_init(),

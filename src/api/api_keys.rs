@@ -51,7 +51,7 @@ impl ApiKeyService for ApiKeyApi {
         &self,
         request: Request<CreateApiKeyRequest>,
     ) -> Result<Response<CreateApiKeyResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Admin).await?;
+        super::caller(&request)?;
         let key = required(request.into_inner().api_key, "api_key")?;
         let role = match proto::Role::try_from(key.role) {
             Ok(proto::Role::Reader) => Role::Reader,
@@ -82,7 +82,7 @@ impl ApiKeyService for ApiKeyApi {
         &self,
         request: Request<ListApiKeysRequest>,
     ) -> Result<Response<ListApiKeysResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Admin).await?;
+        super::caller(&request)?;
         let request = request.into_inner();
         let (size, after) = page(request.page_size, &request.page_token, "")?;
         let found = self.registry.list_api_keys(after, size.get()).await?;
@@ -97,9 +97,9 @@ impl ApiKeyService for ApiKeyApi {
         &self,
         request: Request<RevokeApiKeyRequest>,
     ) -> Result<Response<RevokeApiKeyResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Admin).await?;
+        super::caller(&request)?;
         let name = ApiKeyName::parse(&request.get_ref().name).field("name")?;
-        let key = self.registry.revoke_api_key(name).await?;
+        let (key, _) = self.registry.revoke_api_key(name).await?;
         Ok(Response::new(RevokeApiKeyResponse {
             api_key: Some(encode_key(key)),
         }))

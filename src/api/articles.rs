@@ -10,7 +10,7 @@ use super::proto::{
     CreateArticleRequest, CreateArticleResponse, GetArticleRequest, GetArticleResponse,
     ListArticlesRequest, ListArticlesResponse,
 };
-use crate::domain::{ArticleName, CanonicalUrl, Role, WebUrl};
+use crate::domain::{ArticleName, CanonicalUrl, WebUrl};
 use crate::error::FieldContext;
 use crate::registry::Registry;
 use crate::store::articles::ArticleFilter;
@@ -34,9 +34,10 @@ impl ArticleService for ArticleApi {
         &self,
         request: Request<CreateArticleRequest>,
     ) -> Result<Response<CreateArticleResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Submitter).await?;
+        let caller = super::caller(&request)?;
         let request = request.into_inner();
         let key = idempotency_key(
+            &caller,
             &request.request_id,
             "/factcheck.v1.ArticleService/CreateArticle",
             &request,
@@ -57,7 +58,7 @@ impl ArticleService for ArticleApi {
         &self,
         request: Request<GetArticleRequest>,
     ) -> Result<Response<GetArticleResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Reader).await?;
+        super::caller(&request)?;
         let request = request.into_inner();
         let name = ArticleName::parse(&request.name).field("name")?;
         let with_body = article_view(request.view, true)?;
@@ -71,7 +72,7 @@ impl ArticleService for ArticleApi {
         &self,
         request: Request<ListArticlesRequest>,
     ) -> Result<Response<ListArticlesResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Reader).await?;
+        super::caller(&request)?;
         let request = request.into_inner();
         let canonical_url = if request.url.is_empty() {
             None

@@ -14,7 +14,7 @@ use super::proto::{
     UpdateClaimRequest, UpdateClaimResponse,
 };
 use crate::domain::{
-    ArticleBody, ArticleName, ClaimName, ClaimPatch, ClaimVersion, Role, limits, required_text,
+    ArticleBody, ArticleName, ClaimName, ClaimPatch, ClaimVersion, limits, required_text,
 };
 use crate::error::{Error, FieldContext};
 use crate::registry::Registry;
@@ -42,9 +42,10 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<CreateClaimRequest>,
     ) -> Result<Response<CreateClaimResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Submitter).await?;
+        let caller = super::caller(&request)?;
         let request = request.into_inner();
         let key = idempotency_key(
+            &caller,
             &request.request_id,
             "/factcheck.v1.ClaimService/CreateClaim",
             &request,
@@ -60,7 +61,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<GetClaimRequest>,
     ) -> Result<Response<GetClaimResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Reader).await?;
+        super::caller(&request)?;
         let name = ClaimName::parse(&request.get_ref().name).field("name")?;
         let claim = self.registry.get_claim(name).await?;
         Ok(Response::new(GetClaimResponse {
@@ -72,7 +73,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<ListClaimsRequest>,
     ) -> Result<Response<ListClaimsResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Reader).await?;
+        super::caller(&request)?;
         let request = request.into_inner();
         let article = if request.article.is_empty() {
             None
@@ -102,7 +103,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<UpdateClaimRequest>,
     ) -> Result<Response<UpdateClaimResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Submitter).await?;
+        super::caller(&request)?;
         let request = request.into_inner();
         let claim = required(request.claim, "claim")?;
         let name = ClaimName::parse(&claim.name).field("claim.name")?;
@@ -170,9 +171,10 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<CreateVerdictRequest>,
     ) -> Result<Response<CreateVerdictResponse>, Status> {
-        let reviewer = super::authorize(&self.registry, &request, Role::Reviewer).await?;
+        let reviewer = super::caller(&request)?;
         let request = request.into_inner();
         let key = idempotency_key(
+            &reviewer,
             &request.request_id,
             "/factcheck.v1.ClaimService/CreateVerdict",
             &request,
@@ -192,7 +194,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<ExtractClaimsRequest>,
     ) -> Result<Response<ExtractClaimsResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Reader).await?;
+        super::caller(&request)?;
         let text = ArticleBody::parse(request.into_inner().text).field("text")?;
         let proposals = self.registry.preview_claims(text).await?;
         Ok(Response::new(ExtractClaimsResponse {
@@ -204,7 +206,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<ListVerdictsRequest>,
     ) -> Result<Response<ListVerdictsResponse>, Status> {
-        super::authorize(&self.registry, &request, Role::Reader).await?;
+        super::caller(&request)?;
         let request = request.into_inner();
         let claim = ClaimName::parse(&request.parent).field("parent")?;
         let filters = claim.to_string();

@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::proto;
 use crate::domain::{
-    self, ArticleBody, ArticleName, EvidenceSource, LanguageCode, NewArticle, NewClaim, NewVerdict,
-    Origin, PageSize, PageToken, QuoteDraft, QuoteKind, Rating, ReviewState, Span, WebUrl, limits,
-    optional_text, required_text,
+    self, ApiKey, ArticleBody, ArticleName, EvidenceSource, LanguageCode, NewArticle, NewClaim,
+    NewVerdict, Origin, PageSize, PageToken, QuoteDraft, QuoteKind, Rating, ReviewState, Span,
+    WebUrl, limits, optional_text, required_text,
 };
 use crate::error::{Error, FieldContext};
 use crate::store::Page;
@@ -26,8 +26,9 @@ pub fn required<T>(value: Option<T>, field: &str) -> Result<T, Error> {
     value.ok_or_else(|| Error::invalid(field, "is required"))
 }
 
-/// The idempotency key of a create request: its request id (if any), method and hash.
+/// The idempotency key of a create request: its caller, request id (if any), method and hash.
 pub fn idempotency_key<M: Message>(
+    caller: &ApiKey,
     request_id: &str,
     method: &'static str,
     request: &M,
@@ -39,6 +40,7 @@ pub fn idempotency_key<M: Message>(
         .map_err(|_| format!("must be a UUID, not {request_id:?}"))
         .field("request_id")?;
     Ok(Some(IdempotencyKey {
+        caller: caller.name.0,
         request_id,
         method,
         request_sha256: Sha256::digest(request.encode_to_vec()).into(),

@@ -14,7 +14,7 @@ mod verdict;
 pub use api_key::{ApiKey, ApiKeySecret, NewApiKey, Role};
 pub use article::{Article, ArticleBody, CanonicalUrl, LanguageCode, NewArticle, WebUrl};
 pub use claim::{Claim, ClaimPatch, ClaimVersion, NewClaim, Origin, ReviewState};
-pub use names::{ApiKeyName, ArticleName, ClaimName, VerdictName};
+pub use names::{ApiKeyName, ArticleName, ClaimName, Resource, VerdictName};
 pub use page::{PageSize, PageToken};
 pub use quote::{Anchored, Quote, QuoteDraft, QuoteKind, QuoteRejection, Span};
 pub use text::{optional_text, required_text, timestamp};

@@ -5,6 +5,12 @@ use std::fmt;
 
 use uuid::Uuid;
 
+/// A resource name: what type of resource it names, so that an error about it can say.
+pub trait Resource: fmt::Display {
+    /// The resource's protobuf message, e.g. `factcheck.v1.Claim`.
+    const TYPE: &'static str;
+}
+
 /// Parses `{collection}/{uuid}`, naming the expected form when it does not match.
 fn parse_id(name: &str, collection: &str) -> Result<Uuid, String> {
     if name.is_empty() {
@@ -19,7 +25,7 @@ fn parse_id(name: &str, collection: &str) -> Result<Uuid, String> {
 }
 
 macro_rules! resource_name {
-    ($(#[$doc:meta])* $name:ident, $collection:literal) => {
+    ($(#[$doc:meta])* $name:ident, $collection:literal, $type:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $name(pub Uuid);
@@ -39,23 +45,30 @@ macro_rules! resource_name {
                 write!(f, concat!($collection, "/{}"), self.0)
             }
         }
+
+        impl Resource for $name {
+            const TYPE: &'static str = $type;
+        }
     };
 }
 
 resource_name!(
     /// The name of an article, `articles/{id}`.
     ArticleName,
-    "articles"
+    "articles",
+    "factcheck.v1.Article"
 );
 resource_name!(
     /// The name of a claim, `claims/{id}`.
     ClaimName,
-    "claims"
+    "claims",
+    "factcheck.v1.Claim"
 );
 resource_name!(
     /// The name of an API key, `apiKeys/{id}`.
     ApiKeyName,
-    "apiKeys"
+    "apiKeys",
+    "factcheck.v1.ApiKey"
 );
 
 /// The name of a verdict, `claims/{claim_id}/verdicts/{verdict_id}`: verdicts live under their
@@ -72,6 +85,10 @@ impl fmt::Display for VerdictName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/verdicts/{}", self.claim, self.id)
     }
+}
+
+impl Resource for VerdictName {
+    const TYPE: &'static str = "factcheck.v1.Verdict";
 }
 
 #[cfg(test)]

@@ -33,8 +33,8 @@ impl From<ApiKeyRow> for ApiKey {
     }
 }
 
-/// The unique index that makes an active display name name one key.
-pub const ACTIVE_DISPLAY_NAME_KEY: &str = "api_keys_active_display_name_key";
+/// The unique index that makes a display name name one key for all time.
+pub const DISPLAY_NAME_KEY: &str = "api_keys_display_name_key";
 
 /// Stores a key by its secret's hash.
 pub async fn insert(
@@ -94,28 +94,56 @@ pub async fn list(
     Ok(Page::from_overfetch(keys, limit, |k: &ApiKey| k.name.0))
 }
 
-/// Revokes a key (keeping the first revoke time if it was revoked before); `None` when there is
-/// no such key.
-pub async fn revoke(conn: &mut PgConnection, name: ApiKeyName) -> sqlx::Result<Option<ApiKey>> {
-    let row: Option<ApiKeyRow> = sqlx::query_as(&format!(
-        "update api_keys set revoke_time = coalesce(revoke_time, now()) where id = $1 returning {COLUMNS}"
-    ))
-    .bind(name.0)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(ApiKey::from))
+/// What revoking a key found.
+pub enum Revoked {
+    /// The key was active and is revoked now.
+    Now(ApiKey),
+    /// The key had been revoked before; nothing changed.
+    Before(ApiKey),
+    /// No such key.
+    Missing,
 }
 
-/// The active key with this display name.
-pub async fn find_active_by_display_name(
+/// Revokes a key; revoking a revoked key changes nothing, its first revoke time stays.
+pub async fn revoke(conn: &mut PgConnection, name: ApiKeyName) -> sqlx::Result<Revoked> {
+    let revoked: Option<ApiKeyRow> = sqlx::query_as(&format!(
+        "update api_keys set revoke_time = now() where id = $1 and revoke_time is null \
+         returning {COLUMNS}"
+    ))
+    .bind(name.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = revoked {
+        return Ok(Revoked::Now(row.into()));
+    }
+    let existing: Option<ApiKeyRow> =
+        sqlx::query_as(&format!("select {COLUMNS} from api_keys where id = $1"))
+            .bind(name.0)
+            .fetch_optional(conn)
+            .await?;
+    Ok(existing.map_or(Revoked::Missing, |row| Revoked::Before(row.into())))
+}
+
+/// The key with this display name, active or revoked: names are never reused.
+pub async fn find_by_display_name(
     conn: &mut PgConnection,
     display_name: &str,
 ) -> sqlx::Result<Option<ApiKey>> {
     let row: Option<ApiKeyRow> = sqlx::query_as(&format!(
-        "select {COLUMNS} from api_keys where display_name = $1 and revoke_time is null"
+        "select {COLUMNS} from api_keys where display_name = $1"
     ))
     .bind(display_name)
     .fetch_optional(conn)
     .await?;
     Ok(row.map(ApiKey::from))
+}
+
+/// How many keys were ever named `prefix` or `prefix-…`: the next bootstrap key's number.
+pub async fn count_named_like(conn: &mut PgConnection, prefix: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from api_keys where display_name = $1 or display_name like $1 || '-%'",
+    )
+    .bind(prefix)
+    .fetch_one(conn)
+    .await
 }

@@ -3,9 +3,13 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A create request made retry-safe by its client: the id, the method, and a hash of the request.
+/// A create request made retry-safe by its client: who sent it, the id, the method, and a hash
+/// of the request.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {
+    /// The API key that sent the request: request ids are the caller's own, so another caller
+    /// replaying an id makes a request of its own instead of reading back this one's result.
+    pub caller: Uuid,
     /// The client's request id.
     pub request_id: Uuid,
     /// The full gRPC method name, so one id cannot stand for two kinds of request.
@@ -27,8 +31,10 @@ pub enum Earlier {
 /// Looks up an earlier request with the same id.
 pub async fn find(conn: &mut PgConnection, key: &IdempotencyKey) -> sqlx::Result<Earlier> {
     let row: Option<(String, Vec<u8>, String)> = sqlx::query_as(
-        "select method, request_sha256, resource_name from idempotent_requests where request_id = $1",
+        "select method, request_sha256, resource_name from idempotent_requests \
+         where key_id = $1 and request_id = $2",
     )
+    .bind(key.caller)
     .bind(key.request_id)
     .fetch_optional(conn)
     .await?;
@@ -41,8 +47,8 @@ pub async fn find(conn: &mut PgConnection, key: &IdempotencyKey) -> sqlx::Result
     })
 }
 
-/// The table's primary key, violated when two requests with one id race.
-pub const PRIMARY_KEY: &str = "idempotent_requests_pkey";
+/// The table's unique key (caller, request id), violated when two requests with one id race.
+pub const UNIQUE_KEY: &str = "idempotent_requests_key_request_key";
 
 /// Records what the request made, in the transaction that made it.
 pub async fn record(
@@ -51,9 +57,10 @@ pub async fn record(
     resource_name: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into idempotent_requests (request_id, method, request_sha256, resource_name) \
-         values ($1, $2, $3, $4)",
+        "insert into idempotent_requests (key_id, request_id, method, request_sha256, resource_name) \
+         values ($1, $2, $3, $4, $5)",
     )
+    .bind(key.caller)
     .bind(key.request_id)
     .bind(key.method)
     .bind(key.request_sha256.as_slice())

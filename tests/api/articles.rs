@@ -229,9 +229,9 @@ async fn a_request_over_the_message_size_limit_is_refused_before_it_is_read() {
     let body = "x".repeat(claim_registry::server::MAX_MESSAGE_BYTES + 1);
     let request = article_request(URL, &body);
     let status = app.submit_article(request).await.unwrap_err();
-    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert!(
-        status.message().contains("message length too large"),
+        status.message().contains("larger than the 4194304-byte limit"),
         "{}",
         status.message()
     );

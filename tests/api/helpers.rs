@@ -34,8 +34,7 @@ fn shared_server() -> PgConnectOptions {
         .get_or_init(|| match std::env::var("DATABASE_URL") {
             Ok(url) => url.parse().expect("DATABASE_URL is a PostgreSQL URL"),
             Err(_) => {
-                let dir = std::env::temp_dir().join("claim-registry-tests");
-                let _ = std::fs::remove_dir_all(&dir);
+                let dir = test_run_dir();
                 let (options, server) = OwnedServer::start(dir);
                 // the server lives as long as the test process
                 std::mem::forget(server);
@@ -43,6 +42,36 @@ fn shared_server() -> PgConnectOptions {
             }
         })
         .clone()
+}
+
+/// The prefix of every test run's directory in the system's temporary directory.
+const RUN_DIR_PREFIX: &str = "claim-registry-tests-";
+
+/// A directory of this test run's own, `claim-registry-tests-{pid}-{random}`, so that two runs on
+/// one machine never share a database. A test binary cannot clean up after itself at exit (the
+/// embedded server lives until the process ends), so each run removes the directories of runs
+/// whose process is gone.
+fn test_run_dir() -> PathBuf {
+    let temp = std::env::temp_dir();
+    for entry in std::fs::read_dir(&temp).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(RUN_DIR_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    temp.join(format!(
+        "{RUN_DIR_PREFIX}{}-{}",
+        std::process::id(),
+        &Uuid::new_v4().simple().to_string()[..8]
+    ))
 }
 
 /// An embedded server started and stopped on a thread of its own, which outlives every test
