@@ -270,3 +270,67 @@ impl<T> FieldContext<T> for Result<T, String> {
         self.map_err(|description| Error::invalid(field, description))
     }
 }
+
+/// Every bad field of one request, collected so that a single reply names them all instead of
+/// the first alone. Each check hands back the parsed value, or `None` when the field was bad.
+#[derive(Debug, Default)]
+pub struct Violations {
+    found: Vec<FieldViolation>,
+    /// A failure that is not a bad field; it wins over the violations.
+    other: Option<Error>,
+}
+
+impl Violations {
+    /// Records a domain rejection of `field`.
+    pub fn check<T>(&mut self, result: Result<T, String>, field: impl Into<String>) -> Option<T> {
+        self.take(result.field(field))
+    }
+
+    /// Records the violations of a decoded part of the request.
+    pub fn take<T>(&mut self, result: Result<T, Error>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(Error::InvalidArgument(violations)) => {
+                self.found.extend(violations);
+                None
+            }
+            Err(other) => {
+                self.other.get_or_insert(other);
+                None
+            }
+        }
+    }
+
+    /// Records a violation found without parsing.
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.found.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
+    }
+
+    /// Whether no field was bad so far.
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty() && self.other.is_none()
+    }
+
+    /// The error naming every bad field, or `Ok` when there was none.
+    pub fn finish(self) -> Result<(), Error> {
+        match (self.other, self.found.is_empty()) {
+            (Some(other), _) => Err(other),
+            (None, true) => Ok(()),
+            (None, false) => Err(Error::InvalidArgument(self.found)),
+        }
+    }
+
+    /// The error naming every bad field; for the arm of a `match` where some value is missing,
+    /// which happens only after a violation was recorded.
+    pub fn into_error(self) -> Error {
+        match self.finish() {
+            Err(error) => error,
+            Ok(()) => Error::Internal(anyhow::anyhow!(
+                "a decoded value is missing although no field was refused"
+            )),
+        }
+    }
+}

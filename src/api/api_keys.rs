@@ -8,8 +8,8 @@ use super::proto::{
     self, CreateApiKeyRequest, CreateApiKeyResponse, ListApiKeysRequest, ListApiKeysResponse,
     RevokeApiKeyRequest, RevokeApiKeyResponse,
 };
-use crate::domain::{ApiKey, ApiKeyName, NewApiKey, Role};
-use crate::error::{Error, FieldContext};
+use crate::domain::{ApiKey, ApiKeyName, NewApiKey, PageSize, Role};
+use crate::error::{FieldContext, Violations};
 use crate::registry::Registry;
 
 /// The key service's handlers.
@@ -53,24 +53,28 @@ impl ApiKeyService for ApiKeyApi {
     ) -> Result<Response<CreateApiKeyResponse>, Status> {
         super::caller(&request)?;
         let key = required(request.into_inner().api_key, "api_key")?;
+        let mut v = Violations::default();
         let role = match proto::Role::try_from(key.role) {
-            Ok(proto::Role::Reader) => Role::Reader,
-            Ok(proto::Role::Submitter) => Role::Submitter,
-            Ok(proto::Role::Reviewer) => Role::Reviewer,
-            Ok(proto::Role::Admin) => Role::Admin,
+            Ok(proto::Role::Reader) => Some(Role::Reader),
+            Ok(proto::Role::Submitter) => Some(Role::Submitter),
+            Ok(proto::Role::Reviewer) => Some(Role::Reviewer),
+            Ok(proto::Role::Admin) => Some(Role::Admin),
             _ => {
-                return Err(Error::invalid(
+                v.add(
                     "api_key.role",
                     "is required: ROLE_READER, ROLE_SUBMITTER, ROLE_REVIEWER or ROLE_ADMIN",
-                )
-                .into());
+                );
+                None
             }
         };
-        let new = NewApiKey {
-            display_name: NewApiKey::parse_display_name(&key.display_name)
-                .field("api_key.display_name")?,
-            role,
+        let display_name = v.check(
+            NewApiKey::parse_display_name(&key.display_name),
+            "api_key.display_name",
+        );
+        let (Some(role), Some(display_name)) = (role, display_name) else {
+            return Err(v.into_error().into());
         };
+        let new = NewApiKey { display_name, role };
         let (stored, secret) = self.registry.create_api_key(new).await?;
         Ok(Response::new(CreateApiKeyResponse {
             api_key: Some(encode_key(stored)),
@@ -84,7 +88,8 @@ impl ApiKeyService for ApiKeyApi {
     ) -> Result<Response<ListApiKeysResponse>, Status> {
         super::caller(&request)?;
         let request = request.into_inner();
-        let (size, after) = page(request.page_size, &request.page_token, "")?;
+        let size = PageSize::parse(request.page_size).field("page_size")?;
+        let (size, after) = page(size, &request.page_token, "")?;
         let found = self.registry.list_api_keys(after, size.get()).await?;
         let next_page_token = next_page_token(&found, "");
         Ok(Response::new(ListApiKeysResponse {

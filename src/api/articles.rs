@@ -10,8 +10,8 @@ use super::proto::{
     CreateArticleRequest, CreateArticleResponse, GetArticleRequest, GetArticleResponse,
     ListArticlesRequest, ListArticlesResponse,
 };
-use crate::domain::{ArticleName, CanonicalUrl, WebUrl};
-use crate::error::FieldContext;
+use crate::domain::{ArticleName, CanonicalUrl, PageSize, WebUrl};
+use crate::error::Violations;
 use crate::registry::Registry;
 use crate::store::articles::ArticleFilter;
 
@@ -60,8 +60,12 @@ impl ArticleService for ArticleApi {
     ) -> Result<Response<GetArticleResponse>, Status> {
         super::caller(&request)?;
         let request = request.into_inner();
-        let name = ArticleName::parse(&request.name).field("name")?;
-        let with_body = article_view(request.view, true)?;
+        let mut v = Violations::default();
+        let name = v.check(ArticleName::parse(&request.name), "name");
+        let with_body = v.take(article_view(request.view, true));
+        let (Some(name), Some(with_body)) = (name, with_body) else {
+            return Err(v.into_error().into());
+        };
         let article = self.registry.get_article(name, with_body).await?;
         Ok(Response::new(GetArticleResponse {
             article: Some(encode_article(article)),
@@ -74,19 +78,25 @@ impl ArticleService for ArticleApi {
     ) -> Result<Response<ListArticlesResponse>, Status> {
         super::caller(&request)?;
         let request = request.into_inner();
+        let mut v = Violations::default();
         let canonical_url = if request.url.is_empty() {
-            None
+            Some(None)
         } else {
-            let url = WebUrl::parse(&request.url).field("url")?;
-            Some(CanonicalUrl::of(&url).as_str().to_owned())
+            v.check(WebUrl::parse(&request.url), "url")
+                .map(|url| Some(CanonicalUrl::of(&url).as_str().to_owned()))
+        };
+        let size = v.check(PageSize::parse(request.page_size), "page_size");
+        let with_body = v.take(convert::article_view(request.view, false));
+        let (Some(canonical_url), Some(size), Some(with_body)) = (canonical_url, size, with_body)
+        else {
+            return Err(v.into_error().into());
         };
         let filter = ArticleFilter {
             canonical_url,
             publisher: Some(request.publisher.trim().to_owned()).filter(|p| !p.is_empty()),
         };
         let filters = format!("{filter:?}");
-        let (size, after) = page(request.page_size, &request.page_token, &filters)?;
-        let with_body = convert::article_view(request.view, false)?;
+        let (size, after) = page(size, &request.page_token, &filters)?;
         let found = self
             .registry
             .list_articles(&filter, after, size.get(), with_body)

@@ -14,9 +14,9 @@ use super::proto::{
     UpdateClaimRequest, UpdateClaimResponse,
 };
 use crate::domain::{
-    ArticleBody, ArticleName, ClaimName, ClaimPatch, ClaimVersion, limits, required_text,
+    ArticleBody, ArticleName, ClaimName, ClaimPatch, ClaimVersion, PageSize, limits, required_text,
 };
-use crate::error::{Error, FieldContext};
+use crate::error::{FieldContext, Violations};
 use crate::registry::Registry;
 use crate::store::claims::ClaimFilter;
 
@@ -75,19 +75,29 @@ impl ClaimService for ClaimApi {
     ) -> Result<Response<ListClaimsResponse>, Status> {
         super::caller(&request)?;
         let request = request.into_inner();
+        let mut v = Violations::default();
         let article = if request.article.is_empty() {
-            None
+            Some(None)
         } else {
-            Some(ArticleName::parse(&request.article).field("article")?)
+            v.check(ArticleName::parse(&request.article), "article")
+                .map(Some)
+        };
+        let review_state = v.take(review_state(request.review_state, "review_state"));
+        let rating = v.take(rating(request.rating, "rating"));
+        let size = v.check(PageSize::parse(request.page_size), "page_size");
+        let (Some(article), Some(review_state), Some(rating), Some(size)) =
+            (article, review_state, rating, size)
+        else {
+            return Err(v.into_error().into());
         };
         let filter = ClaimFilter {
             article,
             claimant: Some(request.claimant.trim().to_owned()).filter(|c| !c.is_empty()),
-            review_state: review_state(request.review_state, "review_state")?,
-            rating: rating(request.rating, "rating")?,
+            review_state,
+            rating,
         };
         let filters = format!("{filter:?}");
-        let (size, after) = page(request.page_size, &request.page_token, &filters)?;
+        let (size, after) = page(size, &request.page_token, &filters)?;
         let found = self
             .registry
             .list_claims(&filter, after, size.get())
@@ -106,8 +116,9 @@ impl ClaimService for ClaimApi {
         super::caller(&request)?;
         let request = request.into_inner();
         let claim = required(request.claim, "claim")?;
-        let name = ClaimName::parse(&claim.name).field("claim.name")?;
-        let expected = ClaimVersion::parse_etag(&claim.etag).field("claim.etag")?;
+        let mut v = Violations::default();
+        let name = v.check(ClaimName::parse(&claim.name), "claim.name");
+        let expected = v.check(ClaimVersion::parse_etag(&claim.etag), "claim.etag");
         // per AIP-134: no mask means every updatable field the request fills in, `*` means all
         let paths: Vec<String> = match request.update_mask {
             Some(mask) if mask.paths.iter().any(|p| p == "*") => {
@@ -124,43 +135,42 @@ impl ClaimService for ClaimApi {
                 .collect(),
         };
         if paths.is_empty() {
-            return Err(Error::invalid(
+            v.add(
                 "update_mask",
                 "names no field: give \"statement\", \"claimant\" or both",
-            )
-            .into());
+            );
         }
-        let mut patch = ClaimPatch {
-            name,
-            expected,
-            statement: None,
-            claimant: None,
-        };
-        for path in &paths {
+        let (mut statement, mut claimant) = (None, None);
+        for (i, path) in paths.iter().enumerate() {
             match path.as_str() {
                 "statement" => {
-                    patch.statement = Some(
-                        required_text(&claim.statement, limits::MAX_STATEMENT_CHARS)
-                            .field("claim.statement")?,
+                    statement = v.check(
+                        required_text(&claim.statement, limits::MAX_STATEMENT_CHARS),
+                        "claim.statement",
                     )
                 }
                 "claimant" => {
-                    patch.claimant = Some(
-                        required_text(&claim.claimant, limits::MAX_CLAIMANT_CHARS)
-                            .field("claim.claimant")?,
+                    claimant = v.check(
+                        required_text(&claim.claimant, limits::MAX_CLAIMANT_CHARS),
+                        "claim.claimant",
                     )
                 }
-                other => {
-                    return Err(Error::invalid(
-                        "update_mask.paths",
-                        format!(
-                            "{other:?} cannot be updated; only \"statement\" and \"claimant\" can"
-                        ),
-                    )
-                    .into());
-                }
+                other => v.add(
+                    format!("update_mask.paths[{i}]"),
+                    format!("{other:?} cannot be updated; only \"statement\" and \"claimant\" can"),
+                ),
             }
         }
+        let (Some(name), Some(expected)) = (name, expected) else {
+            return Err(v.into_error().into());
+        };
+        v.finish()?;
+        let patch = ClaimPatch {
+            name,
+            expected,
+            statement,
+            claimant,
+        };
         let claim = self.registry.update_claim(patch).await?;
         Ok(Response::new(UpdateClaimResponse {
             claim: Some(encode_claim(claim)),
@@ -179,8 +189,12 @@ impl ClaimService for ClaimApi {
             "/factcheck.v1.ClaimService/CreateVerdict",
             &request,
         )?;
-        let claim = ClaimName::parse(&request.parent).field("parent")?;
-        let verdict = new_verdict(request.verdict)?;
+        let mut v = Violations::default();
+        let claim = v.check(ClaimName::parse(&request.parent), "parent");
+        let verdict = v.take(new_verdict(request.verdict));
+        let (Some(claim), Some(verdict)) = (claim, verdict) else {
+            return Err(v.into_error().into());
+        };
         let verdict = self
             .registry
             .create_verdict(claim, verdict, &reviewer, key)
@@ -208,9 +222,14 @@ impl ClaimService for ClaimApi {
     ) -> Result<Response<ListVerdictsResponse>, Status> {
         super::caller(&request)?;
         let request = request.into_inner();
-        let claim = ClaimName::parse(&request.parent).field("parent")?;
+        let mut v = Violations::default();
+        let claim = v.check(ClaimName::parse(&request.parent), "parent");
+        let size = v.check(PageSize::parse(request.page_size), "page_size");
+        let (Some(claim), Some(size)) = (claim, size) else {
+            return Err(v.into_error().into());
+        };
         let filters = claim.to_string();
-        let (size, after) = page(request.page_size, &request.page_token, &filters)?;
+        let (size, after) = page(size, &request.page_token, &filters)?;
         let found = self
             .registry
             .list_verdicts(claim, after, size.get())

@@ -12,7 +12,7 @@ use crate::domain::{
     NewVerdict, Origin, PageSize, PageToken, QuoteDraft, QuoteKind, Rating, ReviewState, Span,
     WebUrl, limits, optional_text, required_text,
 };
-use crate::error::{Error, FieldContext};
+use crate::error::{Error, FieldContext, Violations};
 use crate::store::Page;
 use crate::store::idempotency::IdempotencyKey;
 
@@ -47,13 +47,13 @@ pub fn idempotency_key<M: Message>(
     }))
 }
 
-/// A page size and token; `filters` describes the request's filters for the token's check.
+/// A checked page size with its token; `filters` describes the request's filters for the
+/// token's check. The token is checked last, once the filters it is bound to are known good.
 pub fn page(
-    page_size: i32,
+    size: PageSize,
     page_token: &str,
     filters: &str,
 ) -> Result<(PageSize, Option<Uuid>), Error> {
-    let size = PageSize::parse(page_size).field("page_size")?;
     let token = PageToken::parse(page_token, filters).field("page_token")?;
     Ok((size, token.map(|t| t.after)))
 }
@@ -74,30 +74,51 @@ fn timestamp(
         .transpose()
 }
 
-/// An article to register.
+/// An article to register; every bad field is named.
 pub fn new_article(article: Option<proto::Article>) -> Result<NewArticle, Error> {
     let a = required(article, "article")?;
+    let mut v = Violations::default();
     if a.authors.len() > MAX_AUTHORS {
-        return Err(Error::invalid(
+        v.add(
             "article.authors",
             format!("may list at most {MAX_AUTHORS} authors"),
-        ));
+        );
     }
-    let authors = a
+    let authors: Vec<Option<String>> = a
         .authors
         .iter()
+        .take(MAX_AUTHORS)
         .enumerate()
-        .map(|(i, author)| required_text(author, 300).field(format!("article.authors[{i}]")))
-        .collect::<Result<_, _>>()?;
-    Ok(NewArticle {
-        url: WebUrl::parse(&a.url).field("article.url")?,
-        title: required_text(&a.title, 1000).field("article.title")?,
-        publisher: required_text(&a.publisher, 300).field("article.publisher")?,
-        authors,
-        language: LanguageCode::parse(&a.language_code).field("article.language_code")?,
-        publish_time: timestamp(a.publish_time, "article.publish_time")?,
-        body: ArticleBody::parse(a.body).field("article.body")?,
-    })
+        .map(|(i, author)| v.check(required_text(author, 300), format!("article.authors[{i}]")))
+        .collect();
+    let url = v.check(WebUrl::parse(&a.url), "article.url");
+    let title = v.check(required_text(&a.title, 1000), "article.title");
+    let publisher = v.check(required_text(&a.publisher, 300), "article.publisher");
+    let language = v.check(
+        LanguageCode::parse(&a.language_code),
+        "article.language_code",
+    );
+    let publish_time = v.take(timestamp(a.publish_time, "article.publish_time"));
+    let body = v.check(ArticleBody::parse(a.body), "article.body");
+    match (url, title, publisher, language, publish_time, body) {
+        (
+            Some(url),
+            Some(title),
+            Some(publisher),
+            Some(language),
+            Some(publish_time),
+            Some(body),
+        ) if v.is_empty() => Ok(NewArticle {
+            url,
+            title,
+            publisher,
+            authors: authors.into_iter().flatten().collect(),
+            language,
+            publish_time,
+            body,
+        }),
+        _ => Err(v.into_error()),
+    }
 }
 
 /// An article view; `default_full` says what unspecified means for the method.
@@ -147,46 +168,93 @@ fn quote_text(text: String) -> Result<String, String> {
 }
 
 fn quote(q: proto::Quote, path: &str) -> Result<QuoteDraft, Error> {
-    let cue = optional_text(&q.cue, limits::MAX_SPEAKER_CHARS).field(format!("{path}.cue"))?;
-    Ok(QuoteDraft {
-        article: ArticleName::parse(&q.article).field(format!("{path}.article"))?,
-        span: span(q.span, format!("{path}.span"))?,
-        text: quote_text(q.text).field(format!("{path}.text"))?,
-        speaker: required_text(&q.speaker, limits::MAX_SPEAKER_CHARS)
-            .field(format!("{path}.speaker"))?,
-        speaker_span: span(q.speaker_span, format!("{path}.speaker_span"))?,
-        cue: Some(cue).filter(|c| !c.is_empty()),
-        cue_span: span(q.cue_span, format!("{path}.cue_span"))?,
-        kind: quote_kind(q.kind, format!("{path}.kind"))?,
-        resolved_speaker: None,
-    })
+    let mut v = Violations::default();
+    let article = v.check(ArticleName::parse(&q.article), format!("{path}.article"));
+    let quote_span = v.take(span(q.span, format!("{path}.span")));
+    let text = v.check(quote_text(q.text), format!("{path}.text"));
+    let speaker = v.check(
+        required_text(&q.speaker, limits::MAX_SPEAKER_CHARS),
+        format!("{path}.speaker"),
+    );
+    let speaker_span = v.take(span(q.speaker_span, format!("{path}.speaker_span")));
+    let cue = v.check(
+        optional_text(&q.cue, limits::MAX_SPEAKER_CHARS),
+        format!("{path}.cue"),
+    );
+    let cue_span = v.take(span(q.cue_span, format!("{path}.cue_span")));
+    let kind = v.take(quote_kind(q.kind, format!("{path}.kind")));
+    match (
+        article,
+        quote_span,
+        text,
+        speaker,
+        speaker_span,
+        cue,
+        cue_span,
+        kind,
+    ) {
+        (
+            Some(article),
+            Some(span),
+            Some(text),
+            Some(speaker),
+            Some(speaker_span),
+            Some(cue),
+            Some(cue_span),
+            Some(kind),
+        ) if v.is_empty() => Ok(QuoteDraft {
+            article,
+            span,
+            text,
+            speaker,
+            speaker_span,
+            cue: Some(cue).filter(|c| !c.is_empty()),
+            cue_span,
+            kind,
+            resolved_speaker: None,
+        }),
+        _ => Err(v.into_error()),
+    }
 }
 
-/// A claim to register.
+/// A claim to register; every bad field, in every quote, is named.
 pub fn new_claim(claim: Option<proto::Claim>) -> Result<NewClaim, Error> {
     let c = required(claim, "claim")?;
+    let mut v = Violations::default();
     let max = limits::MAX_QUOTES_PER_CLAIM;
     if c.quotes.is_empty() {
-        return Err(Error::invalid("claim.quotes", "needs at least one quote"));
+        v.add("claim.quotes", "needs at least one quote");
     }
     if c.quotes.len() > max {
-        return Err(Error::invalid(
+        v.add(
             "claim.quotes",
             format!("holds {} quotes; at most {max} are allowed", c.quotes.len()),
-        ));
+        );
     }
-    Ok(NewClaim {
-        statement: required_text(&c.statement, limits::MAX_STATEMENT_CHARS)
-            .field("claim.statement")?,
-        claimant: required_text(&c.claimant, limits::MAX_CLAIMANT_CHARS).field("claim.claimant")?,
-        quotes: c
-            .quotes
-            .into_iter()
-            .enumerate()
-            .map(|(i, q)| quote(q, &format!("claim.quotes[{i}]")))
-            .collect::<Result<_, _>>()?,
-        origin: Origin::Manual,
-    })
+    let statement = v.check(
+        required_text(&c.statement, limits::MAX_STATEMENT_CHARS),
+        "claim.statement",
+    );
+    let claimant = v.check(
+        required_text(&c.claimant, limits::MAX_CLAIMANT_CHARS),
+        "claim.claimant",
+    );
+    let quotes: Vec<Option<QuoteDraft>> = c
+        .quotes
+        .into_iter()
+        .take(max)
+        .enumerate()
+        .map(|(i, q)| v.take(quote(q, &format!("claim.quotes[{i}]"))))
+        .collect();
+    match (statement, claimant) {
+        (Some(statement), Some(claimant)) if v.is_empty() => Ok(NewClaim {
+            statement,
+            claimant,
+            quotes: quotes.into_iter().flatten().collect(),
+            origin: Origin::Manual,
+        }),
+        _ => Err(v.into_error()),
+    }
 }
 
 /// A rating; `None` for unspecified (allowed in filters only).
@@ -219,43 +287,61 @@ pub fn review_state(value: i32, field: &str) -> Result<Option<ReviewState>, Erro
     }
 }
 
-/// A verdict to attach.
+/// A verdict to attach; every bad field is named.
 pub fn new_verdict(verdict: Option<proto::Verdict>) -> Result<NewVerdict, Error> {
     use limits::*;
-    let v = required(verdict, "verdict")?;
-    let rating = rating(v.rating, "verdict.rating")?.ok_or_else(|| {
-        Error::invalid(
-            "verdict.rating",
-            "is required: one of RATING_TRUE … RATING_UNVERIFIABLE",
-        )
-    })?;
-    if v.evidence.len() > MAX_EVIDENCE_SOURCES {
-        return Err(Error::invalid(
+    let verdict = required(verdict, "verdict")?;
+    let mut v = Violations::default();
+    let rating = match rating(verdict.rating, "verdict.rating") {
+        Ok(Some(rating)) => Some(rating),
+        Ok(None) => {
+            v.add(
+                "verdict.rating",
+                "is required: one of RATING_TRUE … RATING_UNVERIFIABLE",
+            );
+            None
+        }
+        Err(e) => v.take(Err(e)),
+    };
+    if verdict.evidence.len() > MAX_EVIDENCE_SOURCES {
+        v.add(
             "verdict.evidence",
             format!(
                 "cites {} sources; at most {MAX_EVIDENCE_SOURCES} are allowed",
-                v.evidence.len()
+                verdict.evidence.len()
             ),
-        ));
+        );
     }
-    let evidence = v
+    let evidence: Vec<Option<EvidenceSource>> = verdict
         .evidence
         .iter()
+        .take(MAX_EVIDENCE_SOURCES)
         .enumerate()
         .map(|(i, e)| {
-            EvidenceSource::parse(&e.url, &e.title).map_err(|(field, description)| {
-                Error::invalid(format!("verdict.evidence[{i}].{field}"), description)
-            })
+            v.take(
+                EvidenceSource::parse(&e.url, &e.title).map_err(|(field, description)| {
+                    Error::invalid(format!("verdict.evidence[{i}].{field}"), description)
+                }),
+            )
         })
-        .collect::<Result<_, _>>()?;
-    Ok(NewVerdict {
-        rating,
-        textual_rating: optional_text(&v.textual_rating, MAX_TEXTUAL_RATING_CHARS)
-            .field("verdict.textual_rating")?,
-        explanation: required_text(&v.explanation, MAX_EXPLANATION_CHARS)
-            .field("verdict.explanation")?,
-        evidence,
-    })
+        .collect();
+    let textual_rating = v.check(
+        optional_text(&verdict.textual_rating, MAX_TEXTUAL_RATING_CHARS),
+        "verdict.textual_rating",
+    );
+    let explanation = v.check(
+        required_text(&verdict.explanation, MAX_EXPLANATION_CHARS),
+        "verdict.explanation",
+    );
+    match (rating, textual_rating, explanation) {
+        (Some(rating), Some(textual_rating), Some(explanation)) if v.is_empty() => Ok(NewVerdict {
+            rating,
+            textual_rating,
+            explanation,
+            evidence: evidence.into_iter().flatten().collect(),
+        }),
+        _ => Err(v.into_error()),
+    }
 }
 
 // ---- encoding ----

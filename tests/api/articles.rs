@@ -231,7 +231,9 @@ async fn a_request_over_the_message_size_limit_is_refused_before_it_is_read() {
     let status = app.submit_article(request).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert!(
-        status.message().contains("larger than the 4194304-byte limit"),
+        status
+            .message()
+            .contains("larger than the 4194304-byte limit"),
         "{}",
         status.message()
     );

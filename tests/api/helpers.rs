@@ -341,3 +341,86 @@ pub fn assert_bad_field(status: &Status, field: &str) {
         "expected a violation of {field}, got {violations:?}"
     );
 }
+
+/// What a raw HTTP/2 call came back with: the HTTP status, and the gRPC status from the
+/// headers (trailers-only) or the trailers.
+#[derive(Debug)]
+pub struct RawReply {
+    pub http: u16,
+    pub code: Code,
+    pub message: String,
+    pub status: Status,
+}
+
+/// A gRPC message frame: uncompressed flag, big-endian length, the bytes.
+pub fn frame(message: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0];
+    bytes.extend((message.len() as u32).to_be_bytes());
+    bytes.extend(message);
+    bytes
+}
+
+impl TestApp {
+    /// Sends `body` as it is to `method` (`/factcheck.v1.X/Y`) over HTTP/2, with this content
+    /// type and, when given, the key of `role`: for requests the generated clients cannot make.
+    pub async fn raw_call(
+        &self,
+        method: &str,
+        content_type: &str,
+        role: Option<Role>,
+        body: Vec<u8>,
+    ) -> RawReply {
+        use http_body_util::BodyExt;
+        use tower::Service;
+        let mut channel = Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut request = tonic::codegen::http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{}{method}", self.addr))
+            .header("content-type", content_type)
+            .header("te", "trailers");
+        if let Some(role) = role {
+            request = request.header("authorization", format!("Bearer {}", self.secret(role)));
+        }
+        let request = request
+            .body(tonic::body::Body::new(http_body_util::Full::new(
+                prost::bytes::Bytes::from(body),
+            )))
+            .unwrap();
+        std::future::poll_fn(|cx| channel.poll_ready(cx))
+            .await
+            .unwrap();
+        let response = channel.call(request).await.expect("an HTTP response");
+        let http = response.status().as_u16();
+        let headers = response.headers().clone();
+        let collected = response.into_body().collect().await.expect("a body");
+        let trailers = collected.trailers().cloned().unwrap_or_default();
+        let status = Status::from_header_map(&headers)
+            .or_else(|| Status::from_header_map(&trailers))
+            .unwrap_or_else(|| Status::new(Code::Unknown, format!("no grpc-status (HTTP {http})")));
+        RawReply {
+            http,
+            code: status.code(),
+            message: status.message().to_owned(),
+            status,
+        }
+    }
+
+    /// How many rows every table of the registry holds, to show that a refused call wrote
+    /// nothing.
+    pub async fn row_counts(&self) -> Vec<i64> {
+        let (a, c, q, v, e, k, i): (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+            "select (select count(*) from articles), (select count(*) from claims), \
+                    (select count(*) from quotes), (select count(*) from verdicts), \
+                    (select count(*) from evidence_sources), (select count(*) from api_keys), \
+                    (select count(*) from idempotent_requests)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .unwrap();
+        vec![a, c, q, v, e, k, i]
+    }
+}

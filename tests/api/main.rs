@@ -4,6 +4,7 @@
 
 mod articles;
 mod auth;
+mod bad_input;
 mod claims;
 mod database;
 mod extraction;
