@@ -239,3 +239,27 @@ async fn a_request_over_the_message_size_limit_is_refused_before_it_is_read() {
     );
     assert_eq!(app.count("articles").await, 0);
 }
+
+#[tokio::test]
+async fn concurrent_retries_of_one_create_neither_starve_the_pool_nor_act_twice() {
+    // the test server's pool has 5 connections: a retry that held one while waiting for a
+    // second used to exhaust it, failing calls with UNAVAILABLE after the acquire timeout
+    let app = spawn_app().await;
+    let request = CreateArticleRequest {
+        extract_claims: false,
+        article: Some(article(URL, SAMPLE)),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    app.submit_article(request.clone()).await.unwrap();
+    let mut retries = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let mut client = app.articles.clone();
+        let retry = app.as_role(Role::Submitter, request.clone());
+        retries.spawn(async move { client.create_article(retry).await });
+    }
+    while let Some(reply) = retries.join_next().await {
+        let reply = reply.unwrap().expect("every retry succeeds").into_inner();
+        assert!(!reply.created);
+    }
+    assert_eq!(app.count("articles").await, 1);
+}

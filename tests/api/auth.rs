@@ -298,3 +298,187 @@ async fn key_management_names_bad_roles_and_unknown_keys() {
     assert_eq!(rest.api_keys.len(), 1, "four test keys in all");
     assert!(rest.next_page_token.is_empty());
 }
+
+#[tokio::test]
+async fn refusals_carry_details_a_client_can_act_on() {
+    use tonic_types::StatusExt;
+    let app = spawn_app().await;
+    let missing = format!("claims/{}", uuid::Uuid::now_v7());
+    let status = app.get_claim(&missing).await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    let info = status.get_details_resource_info().expect("a ResourceInfo");
+    assert_eq!(info.resource_type, "factcheck.v1.Claim");
+    assert_eq!(info.resource_name, missing);
+
+    let status = app
+        .claims
+        .clone()
+        .get_claim(Request::new(GetClaimRequest { name: missing }))
+        .await
+        .unwrap_err();
+    let info = status.get_details_error_info().expect("an ErrorInfo");
+    assert_eq!(info.reason, "CREDENTIALS_MISSING");
+    assert_eq!(info.domain, claim_registry::error::ERROR_DOMAIN);
+    assert_eq!(info.metadata["required_role"], "reader");
+
+    let status = app
+        .keys
+        .clone()
+        .list_api_keys(app.as_role(Role::Reviewer, ListApiKeysRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let info = status.get_details_error_info().expect("an ErrorInfo");
+    assert_eq!(info.reason, "ROLE_TOO_LOW");
+    assert_eq!(info.metadata["required_role"], "admin");
+    assert_eq!(info.metadata["key_role"], "reviewer");
+}
+
+#[tokio::test]
+async fn a_request_id_belongs_to_the_key_that_sent_it() {
+    let app = spawn_app().await;
+    let article = app.create_article("https://example.com/a", SAMPLE).await;
+    let claim = app
+        .create_claim(
+            "Stop the bloodshed",
+            vec![crate::helpers::quote(
+                &article,
+                "The main thing now is to stop the bloodshed",
+            )],
+        )
+        .await;
+    let request = CreateVerdictRequest {
+        parent: claim.name.clone(),
+        verdict: Some(Verdict {
+            rating: 7,
+            explanation: "A moral judgement.".into(),
+            ..Default::default()
+        }),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let by_reviewer = app
+        .claims
+        .clone()
+        .create_verdict(app.as_role(Role::Reviewer, request.clone()))
+        .await
+        .unwrap()
+        .into_inner()
+        .verdict
+        .unwrap();
+    let by_admin = app
+        .claims
+        .clone()
+        .create_verdict(app.as_role(Role::Admin, request))
+        .await
+        .unwrap()
+        .into_inner()
+        .verdict
+        .unwrap();
+    assert_ne!(
+        by_admin.name, by_reviewer.name,
+        "the admin's request made a verdict of its own"
+    );
+    assert_eq!(by_reviewer.reviewer, "test-reviewer");
+    assert_eq!(by_admin.reviewer, "test-admin");
+}
+
+#[tokio::test]
+async fn a_revoked_keys_name_is_never_given_to_another_key() {
+    let app = spawn_app().await;
+    let create = |name: &str| CreateApiKeyRequest {
+        api_key: Some(ApiKey {
+            display_name: name.into(),
+            role: 3,
+            ..Default::default()
+        }),
+    };
+    let first = app
+        .keys
+        .clone()
+        .create_api_key(app.as_role(Role::Admin, create("carol")))
+        .await
+        .unwrap()
+        .into_inner()
+        .api_key
+        .unwrap();
+    let revoke = || RevokeApiKeyRequest {
+        name: first.name.clone(),
+    };
+    app.keys
+        .clone()
+        .revoke_api_key(app.as_role(Role::Admin, revoke()))
+        .await
+        .unwrap();
+    let again = app
+        .keys
+        .clone()
+        .revoke_api_key(app.as_role(Role::Admin, revoke()))
+        .await
+        .expect("revoking a revoked key changes nothing and succeeds")
+        .into_inner()
+        .api_key
+        .unwrap();
+    assert!(again.revoke_time.is_some());
+    let status = app
+        .keys
+        .clone()
+        .create_api_key(app.as_role(Role::Admin, create("carol")))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
+    assert!(status.message().contains("never reused"), "{status:?}");
+}
+
+#[tokio::test]
+async fn a_key_revoked_on_one_replica_stops_working_on_another_within_a_second() {
+    let app = spawn_app().await;
+    let other = app.replica().await;
+    let created = app
+        .keys
+        .clone()
+        .create_api_key(app.as_role(
+            Role::Admin,
+            CreateApiKeyRequest {
+                api_key: Some(ApiKey {
+                    display_name: "dave".into(),
+                    role: 1,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let list = || with_key(&created.secret, ListArticlesRequest::default());
+    // the other replica verifies the key and remembers it
+    other.articles.clone().list_articles(list()).await.unwrap();
+    app.keys
+        .clone()
+        .revoke_api_key(app.as_role(
+            Role::Admin,
+            RevokeApiKeyRequest {
+                name: created.api_key.unwrap().name,
+            },
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.articles
+            .clone()
+            .list_articles(list())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated,
+        "the revoking replica forgets the key at once"
+    );
+    // past the cache's lifetime the other replica asks the database again
+    tokio::time::sleep(claim_registry::registry::KEY_CACHE_TTL).await;
+    let status = other
+        .articles
+        .clone()
+        .list_articles(list())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+}

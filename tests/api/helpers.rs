@@ -152,6 +152,12 @@ pub async fn spawn_app_on(options: PgConnectOptions) -> TestApp {
             .expect("a key is created");
         secrets.insert(role, secret.expose().to_owned());
     }
+    serve(pool, secrets).await
+}
+
+/// A server on `pool` with its own registry (and so its own key cache), as one replica.
+async fn serve(pool: PgPool, secrets: HashMap<Role, String>) -> TestApp {
+    let registry = Registry::new(pool.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -175,6 +181,12 @@ pub async fn spawn_app_on(options: PgConnectOptions) -> TestApp {
 }
 
 impl TestApp {
+    /// A second server on the same database, as another replica behind a balancer would be,
+    /// with the same test keys.
+    pub async fn replica(&self) -> TestApp {
+        serve(self.pool.clone(), self.secrets.clone()).await
+    }
+
     /// The secret of the test key with this role.
     pub fn secret(&self, role: Role) -> &str {
         &self.secrets[&role]
