@@ -1,12 +1,10 @@
 //! The `claim-registry` command line: `serve`, `migrate` and `keys`. Every flag can also be set
 //! through the environment variable named in its help.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -14,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::database::{Database, Location};
 use crate::domain::{ApiKeyName, NewApiKey, Role};
 use crate::registry::Registry;
+use crate::server::Settings;
 use crate::telemetry::{self, LogFormat};
 
 /// A gRPC registry of fact-check claims, their source quotes and reviewers' verdicts.
@@ -87,6 +86,20 @@ struct ServeArgs {
     /// Address to serve gRPC on; port 0 picks a free port (the log says which).
     #[arg(long, env = "CLAIM_REGISTRY_LISTEN", default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
+    /// How long to keep trying to reach and migrate the database at start, serving NOT_SERVING
+    /// meanwhile, before giving up: seconds, or a number with ms, s, m or h ("90s", "2m").
+    #[arg(
+        long,
+        env = "CLAIM_REGISTRY_DB_CONNECT_TIMEOUT",
+        default_value = "60s",
+        value_parser = parse_duration
+    )]
+    db_connect_timeout: Duration,
+    /// Address to serve Prometheus metrics on, over plain HTTP at /metrics; off when absent.
+    /// Metrics are for the operator's scraper: a loopback address (127.0.0.1:9090) keeps them
+    /// off the network.
+    #[arg(long, env = "CLAIM_REGISTRY_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -131,8 +144,6 @@ impl DatabaseArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
-    // The embedded database is started from this (the main) thread, which outlives it: see
-    // `EmbeddedPostgres`. A current-thread runtime keeps every await on it too.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -172,38 +183,46 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let database = Database::open(
+    let metrics = match args.metrics_listen {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {address}"))?,
+        ),
+        None => None,
+    };
+    // the embedded server starts here; an external one is reached within --db-connect-timeout
+    let database = Database::start(
         args.database.location(),
         args.database.db_max_connections,
         false,
-    )
-    .await?;
-    let registry = Registry::new(database.pool.clone());
-    let outcome = async {
-        if let Some(secret) = registry.bootstrap_admin_key().await? {
-            let path = write_admin_key(&args.database.data_dir, secret.expose())?;
-            tracing::info!(path = %path.display(), "no API keys existed: wrote a new admin key to a file only its owner can read");
-        }
-        crate::server::run(listener, registry, shutdown_signal()).await
-    }
-    .await;
-    database.close().await;
-    outcome
+    )?;
+    let settings = Settings {
+        connect_timeout: args.db_connect_timeout,
+        admin_key_dir: args.database.data_dir,
+        metrics,
+    };
+    crate::server::serve(listener, database, settings, shutdown_signal()).await
 }
 
-/// Writes the first admin key to `data_dir/admin-key`, readable by its owner only.
-fn write_admin_key(data_dir: &Path, secret: &str) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(data_dir)?;
-    let path = data_dir.join("admin-key");
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    writeln!(file, "{secret}")?;
-    Ok(path.canonicalize().unwrap_or(path))
+/// A duration: a number of seconds, or a number followed by ms, s, m or h.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 60, 90s, 500ms or 2m"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }
 
 /// Completes on SIGINT or SIGTERM.
@@ -285,4 +304,40 @@ async fn keys_action(registry: &Registry, action: KeysAction) -> anyhow::Result<
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_seconds_unless_a_unit_says_otherwise() {
+        assert_eq!(parse_duration("60"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 days").is_err());
+        assert!(parse_duration("-1").is_err());
+    }
+
+    #[test]
+    fn serve_parses_the_new_flags() {
+        let cli = Cli::try_parse_from([
+            "claim-registry",
+            "serve",
+            "--db-connect-timeout",
+            "5s",
+            "--metrics-listen",
+            "127.0.0.1:9090",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("serve parses as serve");
+        };
+        assert_eq!(args.db_connect_timeout, Duration::from_secs(5));
+        assert_eq!(args.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
+    }
 }

@@ -236,8 +236,10 @@ impl From<sqlx::Error> for Error {
     /// the service checks its input before it reaches SQL.
     fn from(error: sqlx::Error) -> Self {
         if is_connection_error(&error) {
+            crate::metrics::database_error("unavailable");
             Error::Unavailable(error)
         } else {
+            crate::metrics::database_error("internal");
             Error::Internal(anyhow::Error::new(error).context("database query failed"))
         }
     }

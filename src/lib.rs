@@ -20,9 +20,11 @@
 //!
 //! Around them:
 //!
-//! - [`database`]: the external PostgreSQL or the embedded default, and migrations.
+//! - [`database`]: the external PostgreSQL or the embedded default (supervised, restarted when
+//!   it dies), and migrations, retried at start until PostgreSQL is reachable.
 //! - [`cli`]: the `claim-registry` command line (`serve`, `migrate`, `keys`).
 //! - [`telemetry`]: logging to standard error.
+//! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint.
 
 pub mod api;
 pub mod cli;
@@ -31,6 +33,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 mod extract_cli;
+pub mod metrics;
 pub mod registry;
 pub mod server;
 pub mod store;

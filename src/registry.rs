@@ -347,9 +347,11 @@ impl Registry {
 /// The extractor's proposals for a text, computed on the blocking pool: the extractor is CPU
 /// work and must not hold up the threads that serve other calls.
 async fn proposals(text: ArticleBody) -> Result<Vec<Proposal>, Error> {
-    tokio::task::spawn_blocking(move || crate::extract::propose(text.as_str()))
-        .await
-        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("the extractor panicked")))
+    tokio::task::spawn_blocking(move || {
+        crate::metrics::extraction(text.as_str(), crate::extract::propose)
+    })
+    .await
+    .map_err(|e| Error::Internal(anyhow::Error::new(e).context("the extractor panicked")))
 }
 
 /// Anchors a claim's quotes in their articles, read from the database, and stores it.

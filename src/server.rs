@@ -1,16 +1,28 @@
-//! The gRPC server: the registry's services, standard health and reflection, and a span per
-//! call. [`run`] serves on a listener the caller bound until the caller's shutdown future
-//! completes, so tests bind `127.0.0.1:0` and drive the real server.
+//! The gRPC server: the registry's services, standard health and reflection, a span and
+//! metrics per call. [`serve`] is the service as `claim-registry serve` runs it, start-up
+//! included; [`run`] serves a registry whose database is ready. Both serve on a listener the
+//! caller bound until the caller's shutdown future completes, so tests bind `127.0.0.1:0` and
+//! drive the real server.
 
+use std::fs::OpenOptions;
 use std::future::Future;
-use std::time::Duration;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tonic::body::Body;
 use tonic::codegen::http;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
+use tower::{Layer, Service};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
@@ -19,6 +31,8 @@ use crate::api::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::api::proto::article_service_server::ArticleServiceServer;
 use crate::api::proto::claim_service_server::ClaimServiceServer;
 use crate::api::{self, ApiKeyApi, ArticleApi, ClaimApi};
+use crate::database::Database;
+use crate::error::Error;
 use crate::registry::Registry;
 
 pub use crate::api::gate::MAX_MESSAGE_BYTES;
@@ -31,10 +45,122 @@ const SERVICES: [&str; 3] = [
     "factcheck.v1.ApiKeyService",
 ];
 
-/// Serves the registry on `listener` until `shutdown` completes; calls in flight then finish.
+/// The paths of our API's methods start with this; health and reflection do not.
+const API_PREFIX: &str = "/factcheck.v1.";
+
+/// How `serve` runs, besides the gRPC listener and the database.
+#[derive(Debug)]
+pub struct Settings {
+    /// How long start-up keeps trying to reach and migrate the database before it gives up.
+    pub connect_timeout: Duration,
+    /// Where the first admin key is written when the registry has no keys yet.
+    pub admin_key_dir: PathBuf,
+    /// Where to serve Prometheus metrics over HTTP, if anywhere.
+    pub metrics: Option<TcpListener>,
+}
+
+/// The service as `claim-registry serve` runs it. Serves on `listener` at once, reporting
+/// NOT_SERVING and refusing our API's calls with UNAVAILABLE until the database is reachable and
+/// migrated, which is tried for up to `settings.connect_timeout`; then writes the first admin
+/// key if the registry has none, and serves until `shutdown` completes, letting calls in flight
+/// finish. Closes the database at the end, which stops the embedded server. Fails when the
+/// database cannot be made ready in time.
+pub async fn serve(
+    listener: TcpListener,
+    database: Database,
+    settings: Settings,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let registry = Registry::new(database.pool.clone());
+    let metrics = match settings.metrics {
+        Some(listener) => Some(crate::metrics::serve(listener, database.pool.clone())?),
+        None => None,
+    };
+    let (ready, ready_rx) = watch::channel(false);
+    let (give_up, gave_up) = oneshot::channel::<()>();
+    let shutdown = async {
+        tokio::select! {
+            () = shutdown => {}
+            _ = gave_up => {}
+        }
+    };
+    let mut server = std::pin::pin!(run_with(listener, registry.clone(), ready_rx, shutdown));
+    let start_up = async {
+        database
+            .migrate_when_reachable(settings.connect_timeout)
+            .await?;
+        if let Some(secret) = registry.bootstrap_admin_key().await? {
+            let path = write_admin_key(&settings.admin_key_dir, secret.expose())?;
+            tracing::info!(path = %path.display(), "no API keys existed: wrote a new admin key to a file only its owner can read");
+        }
+        anyhow::Ok(())
+    };
+    /// What finished first.
+    enum First {
+        Server(anyhow::Result<()>),
+        StartUp(anyhow::Result<()>),
+    }
+    let first = tokio::select! {
+        // a shutdown during start-up stops the retries too
+        result = &mut server => First::Server(result),
+        result = start_up => First::StartUp(result),
+    };
+    let outcome = match first {
+        First::Server(result) => result,
+        First::StartUp(Ok(())) => {
+            tracing::info!("database ready: accepting calls");
+            ready.send_replace(true);
+            server.await
+        }
+        First::StartUp(Err(error)) => {
+            let _ = give_up.send(());
+            if let Err(stopping) = server.await {
+                tracing::warn!(
+                    error = format!("{stopping:#}"),
+                    "the server failed while stopping"
+                );
+            }
+            Err(error)
+        }
+    };
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
+    database.close().await;
+    outcome
+}
+
+/// Writes the first admin key to `data_dir/admin-key`, readable by its owner only.
+fn write_admin_key(data_dir: &Path, secret: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("admin-key");
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(file, "{secret}")?;
+    Ok(path.canonicalize().unwrap_or(path))
+}
+
+/// Serves the registry, whose database is migrated, on `listener` until `shutdown` completes;
+/// calls in flight then finish.
 pub async fn run(
     listener: TcpListener,
     registry: Registry,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    run_with(listener, registry, watch::channel(true).1, shutdown).await
+}
+
+/// Serves the registry on `listener` until `shutdown` completes; our API's calls are refused
+/// with UNAVAILABLE, and health reports NOT_SERVING, until `ready` turns true.
+async fn run_with(
+    listener: TcpListener,
+    registry: Registry,
+    ready: watch::Receiver<bool>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -44,7 +170,7 @@ pub async fn run(
             .set_service_status(service, ServingStatus::NotServing)
             .await;
     }
-    let health_task = tokio::spawn(watch_database(reporter, registry.clone()));
+    let health_task = tokio::spawn(watch_database(reporter, registry.clone(), ready.clone()));
 
     // our API, health, and google.rpc's error details, so that grpcurl can decode the
     // BadRequest field violations of an INVALID_ARGUMENT
@@ -65,12 +191,7 @@ pub async fn run(
         .on_request(())
         .on_response(
             |response: &http::Response<_>, latency: Duration, _span: &Span| {
-                // tonic sends a failed call's status in the response headers ("trailers-only"); a
-                // call without one there succeeded, its OK status following in the trailers
-                let code = response
-                    .headers()
-                    .get("grpc-status")
-                    .map_or(tonic::Code::Ok, |v| tonic::Code::from_bytes(v.as_bytes()));
+                let code = response_code(response);
                 // to the microsecond: more digits are noise
                 let latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3;
                 if matches!(
@@ -89,6 +210,8 @@ pub async fn run(
     tracing::info!(%local_addr, "serving gRPC");
     let result = Server::builder()
         .layer(trace)
+        .layer(CallMetricsLayer)
+        .layer(ReadinessLayer(ready))
         .layer(GateLayer::new(registry.clone()))
         .add_service(health)
         .add_service(reflection_v1)
@@ -117,8 +240,27 @@ pub async fn run(
     Ok(())
 }
 
-/// Reports SERVING while the database answers and NOT_SERVING while it does not.
-async fn watch_database(reporter: HealthReporter, registry: Registry) {
+/// The status code of a call, as far as the response headers tell: tonic sends a failed call's
+/// status in them ("trailers-only"); a call without one there succeeded, its OK status following
+/// in the trailers.
+fn response_code<B>(response: &http::Response<B>) -> tonic::Code {
+    response
+        .headers()
+        .get("grpc-status")
+        .map_or(tonic::Code::Ok, |v| tonic::Code::from_bytes(v.as_bytes()))
+}
+
+/// Reports NOT_SERVING until the database is `ready`, then SERVING while it answers and
+/// NOT_SERVING while it does not.
+async fn watch_database(
+    reporter: HealthReporter,
+    registry: Registry,
+    mut ready: watch::Receiver<bool>,
+) {
+    // a closed channel that never said ready: start-up failed, and the server is stopping
+    if ready.wait_for(|ready| *ready).await.is_err() {
+        return;
+    }
     let mut last = None;
     loop {
         let check = sqlx::query("select 1").execute(registry.pool());
@@ -137,11 +279,109 @@ async fn watch_database(reporter: HealthReporter, registry: Registry) {
             } else {
                 tracing::warn!("database unreachable: not serving");
             }
+            // health starts out NOT_SERVING: a first failed check changes nothing
+            let changed = status != last.unwrap_or(ServingStatus::NotServing);
+            crate::metrics::health_reported(healthy, changed);
             for service in std::iter::once("").chain(SERVICES) {
                 reporter.set_service_status(service, status).await;
             }
             last = Some(status);
         }
         tokio::time::sleep(HEALTH_INTERVAL).await;
+    }
+}
+
+/// Records every call's method, status code and latency in [`crate::metrics`]. It sits beside
+/// the trace layer rather than in its `on_response`, which sees the response but not the
+/// request's method.
+#[derive(Debug, Clone, Copy)]
+struct CallMetricsLayer;
+
+impl<S> Layer<S> for CallMetricsLayer {
+    type Service = CallMetrics<S>;
+
+    fn layer(&self, inner: S) -> CallMetrics<S> {
+        CallMetrics { inner }
+    }
+}
+
+/// The service [`CallMetricsLayer`] wraps around the server's.
+#[derive(Debug, Clone)]
+struct CallMetrics<S> {
+    inner: S,
+}
+
+impl<S> Service<http::Request<Body>> for CallMetrics<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let path = request.uri().path().to_owned();
+        let started = Instant::now();
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            crate::metrics::record_call(&path, response_code(&response), started.elapsed());
+            Ok(response)
+        })
+    }
+}
+
+/// Refuses our API's calls with UNAVAILABLE (and a RetryInfo) until the database is ready:
+/// before the migrations ran, a call could meet missing tables and fail as INTERNAL.
+#[derive(Debug, Clone)]
+struct ReadinessLayer(watch::Receiver<bool>);
+
+impl<S> Layer<S> for ReadinessLayer {
+    type Service = Readiness<S>;
+
+    fn layer(&self, inner: S) -> Readiness<S> {
+        Readiness {
+            inner,
+            ready: self.0.clone(),
+        }
+    }
+}
+
+/// The service [`ReadinessLayer`] wraps around the server's.
+#[derive(Debug, Clone)]
+struct Readiness<S> {
+    inner: S,
+    ready: watch::Receiver<bool>,
+}
+
+impl<S> Service<http::Request<Body>> for Readiness<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        if *self.ready.borrow() || !request.uri().path().starts_with(API_PREFIX) {
+            return Box::pin(self.inner.call(request));
+        }
+        let not_yet = std::io::Error::new(
+            std::io::ErrorKind::NotConnected,
+            "the database is not reachable and migrated yet",
+        );
+        let status = tonic::Status::from(Error::Unavailable(sqlx::Error::Io(not_yet)));
+        Box::pin(std::future::ready(Ok(status.into_http())))
     }
 }

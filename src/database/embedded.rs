@@ -12,10 +12,18 @@
 //!
 //! PostgreSQL refuses to run as root, so when the service runs as root the server runs as the
 //! `postgres` system user that the PostgreSQL packages create, and owns `postgres/` and `run/`.
-//! The server is a child process: it is stopped with the service, and the kernel stops it too if
-//! the service dies without stopping it (Linux's parent-death signal). That signal follows the
-//! *thread* that started the server, so [`EmbeddedPostgres::start`] must be called from a thread
-//! that lives as long as the server should, such as the main thread.
+//!
+//! The server is a child process, owned by a supervisor thread of its own:
+//!
+//! - It runs in a process group of its own, so that the SIGINT a terminal's Ctrl-C sends to the
+//!   foreground process group reaches the service alone: the service lets its calls in flight
+//!   finish, then stops the server.
+//! - The kernel stops it if the service dies without stopping it (Linux's parent-death signal).
+//!   That signal follows the *thread* that started the server, which is why the supervisor
+//!   thread starts it, and starts it again: the thread lives exactly as long as the server should.
+//! - If it dies, the supervisor reaps it (no zombie), logs its exit status and the end of its
+//!   log, and starts it again after a backoff of 0.5 s doubling up to 30 s. Calls fail with
+//!   UNAVAILABLE meanwhile; the pool reconnects by itself once the server is back.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
@@ -23,10 +31,15 @@ use std::os::unix::fs::{PermissionsExt, chown};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 use nix::unistd::{Pid, User, geteuid};
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgConnectOptions;
@@ -41,25 +54,56 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_SOCKET_PATH: usize = 100;
 /// The superuser initdb creates, and the user the service connects as.
 const SUPERUSER: &str = "postgres";
+/// How often the supervisor checks whether the server is still alive: how long calls fail at
+/// least after it died, besides the restart itself.
+const SUPERVISE_INTERVAL: Duration = Duration::from_millis(100);
+/// The wait before the first restart of a server that died; it doubles after each restart that
+/// fails or dies again soon, so a server that cannot run does not spin.
+const FIRST_RESTART_DELAY: Duration = Duration::from_millis(500);
+/// The longest wait between restarts. A server that ran this long before it died counts as
+/// healthy: its restart waits [`FIRST_RESTART_DELAY`] again.
+const MAX_RESTART_DELAY: Duration = Duration::from_secs(30);
 
-/// A running embedded PostgreSQL server.
+/// A running embedded PostgreSQL server and the thread that supervises it.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
-    /// The server process; `None` once stopped.
-    child: Option<Child>,
     /// The directory holding the server's socket.
     socket_dir: PathBuf,
+    /// The server's process id; 0 while none runs (between a death and its restart, and once
+    /// stopped). Written by the supervisor, read by [`EmbeddedPostgres::pid`].
+    pid: Arc<AtomicU32>,
+    /// Dropping it tells the supervisor to stop the server and finish; `None` once stopped.
+    stop: Option<Sender<()>>,
+    /// The supervisor thread, which started the server and owns its process.
+    supervisor: Option<JoinHandle<()>>,
 }
 
 /// The OS user the server runs as, when the service runs as root.
+#[derive(Debug, Clone, Copy)]
 struct RunAs {
     uid: nix::unistd::Uid,
     gid: nix::unistd::Gid,
 }
 
+/// What it takes to start the server, the first time and every time after.
+#[derive(Debug)]
+struct Cluster {
+    /// The directory holding `postgres` and `initdb`.
+    bin: PathBuf,
+    /// The user to run as, when the service runs as root.
+    run_as: Option<RunAs>,
+    /// The cluster's directory (PGDATA).
+    pgdata: PathBuf,
+    /// Where the server puts its socket.
+    socket_dir: PathBuf,
+    /// The server's own log, appended to.
+    log_path: PathBuf,
+}
+
 impl EmbeddedPostgres {
     /// Starts a server on the cluster in `data_dir/postgres`, creating the cluster first if the
-    /// directory is new. Blocks until the server accepts connections.
+    /// directory is new. Blocks until the server accepts connections. From then on, a supervisor
+    /// thread restarts the server whenever it dies, until [`EmbeddedPostgres::stop`].
     pub fn start(data_dir: &Path) -> anyhow::Result<Self> {
         let bin = find_server_binaries()?;
         let run_as = run_as()?;
@@ -112,26 +156,54 @@ impl EmbeddedPostgres {
                 pgdata.display()
             );
         }
-        let mut postgres = Command::new(bin.join("postgres"));
-        postgres.arg("-D").arg(&pgdata);
-        postgres.arg("-k").arg(&socket_dir);
-        postgres.args([
-            "-p",
-            &PORT.to_string(),
-            "-c",
-            "listen_addresses=",
-            "-c",
-            "unix_socket_permissions=0700",
-        ]);
-        let log_offset = fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
-        let child = spawn_as(&mut postgres, &run_as, &log_path)?;
-        let mut server = EmbeddedPostgres {
-            child: Some(child),
-            socket_dir,
+        let cluster = Cluster {
+            bin,
+            run_as,
+            pgdata,
+            socket_dir: socket_dir.clone(),
+            log_path,
         };
-        server.wait_until_ready(&pgdata, &log_path, log_offset)?;
-        tracing::info!(socket_dir = %server.socket_dir.display(), "embedded PostgreSQL is ready");
-        Ok(server)
+        let pid = Arc::new(AtomicU32::new(0));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = mpsc::channel();
+        let supervisor = std::thread::Builder::new()
+            .name("embedded-postgres".to_owned())
+            .spawn({
+                let pid = Arc::clone(&pid);
+                move || match cluster.launch(&stop_rx) {
+                    Ok(Some(child)) => {
+                        pid.store(child.id(), Ordering::SeqCst);
+                        let _ = ready_tx.send(Ok(()));
+                        cluster.supervise(child, &pid, &stop_rx);
+                    }
+                    // the sender is held until this reports, so no stop can come first
+                    Ok(None) => {}
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
+                    }
+                }
+            })
+            .context("cannot start the embedded PostgreSQL supervisor thread")?;
+        let mut server = EmbeddedPostgres {
+            socket_dir,
+            pid,
+            stop: Some(stop_tx),
+            supervisor: Some(supervisor),
+        };
+        match ready_rx.recv() {
+            Ok(Ok(())) => {
+                tracing::info!(socket_dir = %server.socket_dir.display(), "embedded PostgreSQL is ready");
+                Ok(server)
+            }
+            Ok(Err(error)) => {
+                server.stop();
+                Err(error)
+            }
+            Err(_) => {
+                server.stop();
+                bail!("the embedded PostgreSQL supervisor thread failed at start")
+            }
+        }
     }
 
     /// Connects to a running embedded server on `data_dir` that another process started, such as
@@ -142,72 +214,206 @@ impl EmbeddedPostgres {
         Some(connect_options(&socket_dir(&data_dir)))
     }
 
+    /// The server's process id while it runs, `None` between a death and its restart: for
+    /// checks of how it runs, and tests that kill it.
+    pub fn pid(&self) -> Option<u32> {
+        match self.pid.load(Ordering::SeqCst) {
+            0 => None,
+            pid => Some(pid),
+        }
+    }
+
     /// Options to connect to `database` on this server.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
         connect_options(&self.socket_dir).database(database)
     }
 
-    fn wait_until_ready(
-        &mut self,
-        pgdata: &Path,
-        log_path: &Path,
-        log_offset: u64,
-    ) -> anyhow::Result<()> {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                self.child = None;
-                bail!(
-                    "the embedded PostgreSQL server exited at start ({status}); its log:\n{}",
-                    log_since(log_path, log_offset)
-                );
-            }
-            if server_status(pgdata).is_some_and(|status| status == "ready") {
-                return Ok(());
-            }
-            if started.elapsed() > START_TIMEOUT {
-                self.stop();
-                bail!(
-                    "the embedded PostgreSQL server was not ready after {START_TIMEOUT:?}; its log:\n{}",
-                    log_since(log_path, log_offset)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
     /// Stops the server with a fast shutdown (open transactions are rolled back), killing it if
-    /// it has not stopped after 30 seconds. Stopping a stopped server does nothing.
+    /// it has not stopped after 30 seconds, and ends its supervision. Stopping a stopped server
+    /// does nothing.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        let pid = Pid::from_raw(i32::try_from(child.id()).expect("process ids fit in i32"));
-        if kill(pid, Signal::SIGINT).is_err() {
-            let _ = child.wait();
-            return;
+        // the supervisor sees the channel close, stops the server and returns
+        drop(self.stop.take());
+        if let Some(supervisor) = self.supervisor.take()
+            && supervisor.join().is_err()
+        {
+            tracing::error!("the embedded postgresql supervisor panicked");
         }
-        let started = Instant::now();
-        while started.elapsed() < STOP_TIMEOUT {
-            if let Ok(Some(_)) = child.try_wait() {
-                tracing::info!("embedded PostgreSQL stopped");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        tracing::warn!("embedded PostgreSQL did not stop in time; killing it");
-        let _ = child.kill();
-        let _ = child.wait();
     }
 }
 
 impl Drop for EmbeddedPostgres {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+impl Cluster {
+    /// Starts the server and waits until it accepts connections: `Ok(None)` when told to stop
+    /// meanwhile (the server is then stopped again).
+    fn launch(&self, stop: &Receiver<()>) -> anyhow::Result<Option<Child>> {
+        if let Some(pid) = running_server(&self.pgdata) {
+            bail!(
+                "another PostgreSQL server (pid {pid}) is running on {}",
+                self.pgdata.display()
+            );
+        }
+        let mut postgres = Command::new(self.bin.join("postgres"));
+        postgres.arg("-D").arg(&self.pgdata);
+        postgres.arg("-k").arg(&self.socket_dir);
+        postgres.args([
+            "-p",
+            &PORT.to_string(),
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "unix_socket_permissions=0700",
+        ]);
+        let log_offset = fs::metadata(&self.log_path).map_or(0, |m| m.len());
+        let mut child = spawn_as(&mut postgres, &self.run_as, &self.log_path)?;
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().context("cannot watch the server")? {
+                bail!(
+                    "the embedded PostgreSQL server exited at start ({status}); its log:\n{}",
+                    log_since(&self.log_path, log_offset)
+                );
+            }
+            if server_status(&self.pgdata, child.id()).is_some_and(|status| status == "ready") {
+                return Ok(Some(child));
+            }
+            if matches!(stop.try_recv(), Ok(()) | Err(TryRecvError::Disconnected)) {
+                shut_down(child);
+                return Ok(None);
+            }
+            if started.elapsed() > START_TIMEOUT {
+                shut_down(child);
+                bail!(
+                    "the embedded PostgreSQL server was not ready after {START_TIMEOUT:?}; its log:\n{}",
+                    log_since(&self.log_path, log_offset)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Watches the running server until told to stop, restarting it whenever it dies; runs on
+    /// the supervisor thread, which must start every server (see the module documentation).
+    fn supervise(&self, mut child: Child, pid: &AtomicU32, stop: &Receiver<()>) {
+        let mut delay = FIRST_RESTART_DELAY;
+        let mut up_since = Instant::now();
+        loop {
+            if stop.recv_timeout(SUPERVISE_INTERVAL) != Err(RecvTimeoutError::Timeout) {
+                pid.store(0, Ordering::SeqCst);
+                shut_down(child);
+                return;
+            }
+            let dead = child.id();
+            match has_exited(dead) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(error) => {
+                    tracing::error!(%error, "cannot watch the embedded postgresql: no longer restarting it");
+                    let _ = stop.recv();
+                    shut_down(child);
+                    return;
+                }
+            }
+            pid.store(0, Ordering::SeqCst);
+            // Its backends notice the death by themselves, but a busy one only at its next check;
+            // they are in the dead server's process group, so tell them all to quit now. The new
+            // server refuses to start while any of them still holds the shared memory. Until it
+            // is reaped just below, the dead server keeps its process (and group) id from reuse.
+            let _ = killpg(Pid::from_raw(pid_i32(dead)), Signal::SIGQUIT);
+            // reaps it: it never lingers as a zombie
+            let status = child.wait().map_or_else(
+                |error| format!("unknown: {error}"),
+                |status| status.to_string(),
+            );
+            tracing::error!(
+                pid = dead,
+                status,
+                log_tail = %log_tail(&self.log_path),
+                "the embedded postgresql exited: restarting it"
+            );
+            remove_stale_lock_file(&self.pgdata, dead);
+            if up_since.elapsed() >= MAX_RESTART_DELAY {
+                delay = FIRST_RESTART_DELAY;
+            }
+            loop {
+                if stop.recv_timeout(delay) != Err(RecvTimeoutError::Timeout) {
+                    return;
+                }
+                match self.launch(stop) {
+                    Ok(Some(restarted)) => {
+                        child = restarted;
+                        pid.store(child.id(), Ordering::SeqCst);
+                        up_since = Instant::now();
+                        crate::metrics::embedded_postgres_restarted();
+                        tracing::info!(pid = child.id(), "embedded postgresql restarted");
+                        delay = (delay * 2).min(MAX_RESTART_DELAY);
+                        break;
+                    }
+                    Ok(None) => return,
+                    Err(error) => {
+                        delay = (delay * 2).min(MAX_RESTART_DELAY);
+                        tracing::warn!(
+                            error = format!("{error:#}"),
+                            retry_in_ms = delay.as_millis() as u64,
+                            "cannot restart the embedded postgresql: trying again"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Stops a server with a fast shutdown (open transactions are rolled back), killing it if it has
+/// not stopped after [`STOP_TIMEOUT`]; reaps it either way.
+fn shut_down(mut child: Child) {
+    if kill(Pid::from_raw(pid_i32(child.id())), Signal::SIGINT).is_err() {
+        let _ = child.wait();
+        return;
+    }
+    let started = Instant::now();
+    while started.elapsed() < STOP_TIMEOUT {
+        if let Ok(Some(_)) = child.try_wait() {
+            tracing::info!("embedded PostgreSQL stopped");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    tracing::warn!("embedded PostgreSQL did not stop in time; killing it");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Whether the child `pid` has exited, leaving it unreaped (a zombie) for the caller to reap.
+fn has_exited(pid: u32) -> nix::Result<bool> {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    let status = waitid(Id::Pid(Pid::from_raw(pid_i32(pid))), flags)?;
+    Ok(status != WaitStatus::StillAlive)
+}
+
+/// A process id as the kernel's signed type.
+fn pid_i32(pid: u32) -> i32 {
+    i32::try_from(pid).expect("process ids fit in i32")
+}
+
+/// Removes `postmaster.pid` when it names the server that just died, which this process reaped:
+/// its process id may be reused by any process from now on, and PostgreSQL would then take the
+/// file for a live server's and refuse to start. The shared memory interlock still keeps a new
+/// server from starting while the dead one's backends remain.
+fn remove_stale_lock_file(pgdata: &Path, dead: u32) {
+    let path = pgdata.join("postmaster.pid");
+    let names_dead = fs::read_to_string(&path).is_ok_and(|text| {
+        text.lines()
+            .next()
+            .is_some_and(|line| line.trim() == dead.to_string())
+    });
+    if names_dead && let Err(error) = fs::remove_file(&path) {
+        tracing::warn!(%error, path = %path.display(), "cannot remove the dead server's lock file");
     }
 }
 
@@ -301,7 +507,9 @@ fn check_reachable(data_dir: &Path, run_as: &RunAs) -> anyhow::Result<()> {
 }
 
 /// Spawns a PostgreSQL program with its output appended to the log, as the `postgres` user when
-/// there is one, and with the parent-death signal set so it never outlives the service.
+/// there is one, in a process group of its own so that a terminal's Ctrl-C does not reach it,
+/// and with the parent-death signal set so it never outlives the service (or rather the thread
+/// that spawns it).
 fn spawn_as(
     command: &mut Command,
     run_as: &Option<RunAs>,
@@ -321,6 +529,8 @@ fn spawn_as(
     if let Some(run_as) = run_as {
         command.uid(run_as.uid.as_raw()).gid(run_as.gid.as_raw());
     }
+    // a group of its own, led by the program: the terminal signals only its foreground group
+    command.process_group(0);
     // SAFETY: prctl is async-signal-safe and touches only the child's own state; it runs after
     // the uid change, which would otherwise clear the setting.
     unsafe {
@@ -334,14 +544,13 @@ fn spawn_as(
         .with_context(|| format!("cannot start {program}"))
 }
 
-/// The status line of `postmaster.pid` ("starting", "ready", "stopping"), while the server that
-/// wrote it is alive.
-fn server_status(pgdata: &Path) -> Option<String> {
+/// The status line of `postmaster.pid` ("starting", "ready", "stopping") when the server with
+/// process id `pid` wrote it: a file left by a server that died says "ready" too.
+fn server_status(pgdata: &Path, pid: u32) -> Option<String> {
     let text = fs::read_to_string(pgdata.join("postmaster.pid")).ok()?;
     let lines: Vec<&str> = text.lines().collect();
-    let pid: i32 = lines.first()?.trim().parse().ok()?;
-    kill(Pid::from_raw(pid), None).ok()?;
-    lines.get(7).map(|s| s.trim().to_owned())
+    let written_by: u32 = lines.first()?.trim().parse().ok()?;
+    (written_by == pid).then(|| lines.get(7).map(|s| s.trim().to_owned()))?
 }
 
 /// The pid of a live server on this cluster, if one runs.

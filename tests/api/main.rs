@@ -9,5 +9,6 @@ mod claims;
 mod database;
 mod extraction;
 mod helpers;
+mod metrics;
 mod pagination;
 mod verdicts;
