@@ -171,10 +171,10 @@ impl EmbeddedPostgres {
             .spawn({
                 let pid = Arc::clone(&pid);
                 move || match cluster.launch(&stop_rx) {
-                    Ok(Some(child)) => {
-                        pid.store(child.id(), Ordering::SeqCst);
+                    Ok(Some(server)) => {
+                        pid.store(server.child.id(), Ordering::SeqCst);
                         let _ = ready_tx.send(Ok(()));
-                        cluster.supervise(child, &pid, &stop_rx);
+                        cluster.supervise(server, &pid, &stop_rx);
                     }
                     // the sender is held until this reports, so no stop can come first
                     Ok(None) => {}
@@ -251,7 +251,7 @@ impl Drop for EmbeddedPostgres {
 impl Cluster {
     /// Starts the server and waits until it accepts connections: `Ok(None)` when told to stop
     /// meanwhile (the server is then stopped again).
-    fn launch(&self, stop: &Receiver<()>) -> anyhow::Result<Option<Child>> {
+    fn launch(&self, stop: &Receiver<()>) -> anyhow::Result<Option<Launched>> {
         if let Some(pid) = running_server(&self.pgdata) {
             bail!(
                 "another PostgreSQL server (pid {pid}) is running on {}",
@@ -280,7 +280,7 @@ impl Cluster {
                 );
             }
             if server_status(&self.pgdata, child.id()).is_some_and(|status| status == "ready") {
-                return Ok(Some(child));
+                return Ok(Some(Launched { child, log_offset }));
             }
             if matches!(stop.try_recv(), Ok(()) | Err(TryRecvError::Disconnected)) {
                 shut_down(child);
@@ -299,23 +299,23 @@ impl Cluster {
 
     /// Watches the running server until told to stop, restarting it whenever it dies; runs on
     /// the supervisor thread, which must start every server (see the module documentation).
-    fn supervise(&self, mut child: Child, pid: &AtomicU32, stop: &Receiver<()>) {
+    fn supervise(&self, mut server: Launched, pid: &AtomicU32, stop: &Receiver<()>) {
         let mut delay = FIRST_RESTART_DELAY;
         let mut up_since = Instant::now();
         loop {
             if stop.recv_timeout(SUPERVISE_INTERVAL) != Err(RecvTimeoutError::Timeout) {
                 pid.store(0, Ordering::SeqCst);
-                shut_down(child);
+                shut_down(server.child);
                 return;
             }
-            let dead = child.id();
+            let dead = server.child.id();
             match has_exited(dead) {
                 Ok(false) => continue,
                 Ok(true) => {}
                 Err(error) => {
                     tracing::error!(%error, "cannot watch the embedded postgresql: no longer restarting it");
                     let _ = stop.recv();
-                    shut_down(child);
+                    shut_down(server.child);
                     return;
                 }
             }
@@ -326,14 +326,14 @@ impl Cluster {
             // is reaped just below, the dead server keeps its process (and group) id from reuse.
             let _ = killpg(Pid::from_raw(pid_i32(dead)), Signal::SIGQUIT);
             // reaps it: it never lingers as a zombie
-            let status = child.wait().map_or_else(
+            let status = server.child.wait().map_or_else(
                 |error| format!("unknown: {error}"),
                 |status| status.to_string(),
             );
             tracing::error!(
                 pid = dead,
                 status,
-                log_tail = %log_tail(&self.log_path),
+                log_tail = %last_lines(&log_since(&self.log_path, server.log_offset)),
                 "the embedded postgresql exited: restarting it"
             );
             remove_stale_lock_file(&self.pgdata, dead);
@@ -346,11 +346,11 @@ impl Cluster {
                 }
                 match self.launch(stop) {
                     Ok(Some(restarted)) => {
-                        child = restarted;
-                        pid.store(child.id(), Ordering::SeqCst);
+                        server = restarted;
+                        pid.store(server.child.id(), Ordering::SeqCst);
                         up_since = Instant::now();
                         crate::metrics::embedded_postgres_restarted();
-                        tracing::info!(pid = child.id(), "embedded postgresql restarted");
+                        tracing::info!(pid = server.child.id(), "embedded postgresql restarted");
                         delay = (delay * 2).min(MAX_RESTART_DELAY);
                         break;
                     }
@@ -367,6 +367,15 @@ impl Cluster {
             }
         }
     }
+}
+
+/// A server process that started, and where its lines begin in the log.
+#[derive(Debug)]
+struct Launched {
+    /// The server process.
+    child: Child,
+    /// The log's length when the server started: what follows is this server's.
+    log_offset: u64,
 }
 
 /// Stops a server with a fast shutdown (open transactions are rolled back), killing it if it has
@@ -570,7 +579,11 @@ fn log_since(log_path: &Path, offset: u64) -> String {
 }
 
 fn log_tail(log_path: &Path) -> String {
-    let text = log_since(log_path, 0);
+    last_lines(&log_since(log_path, 0))
+}
+
+/// The last 20 lines of a log text: what tells why a program failed, without the whole history.
+fn last_lines(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
