@@ -114,7 +114,12 @@ async fn admit(
     let needed = super::role_for(path).ok_or_else(|| {
         Status::unimplemented(format!("{path} is not a method of this server")).into_http()
     })?;
-    check_content_type(request.headers())?;
+    check_content_type(request.headers()).map_err(|status| {
+        // the gRPC spec's answer to a request that is not gRPC, with the status for gRPC clients
+        let mut response = status.into_http();
+        *response.status_mut() = http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        response
+    })?;
     let authorization = match request.headers().get(http::header::AUTHORIZATION) {
         None => None,
         // a value that is not visible ASCII is malformed credentials, like a missing scheme
@@ -136,7 +141,7 @@ async fn admit(
 }
 
 /// Refuses any content type but gRPC with protobuf.
-fn check_content_type(headers: &http::HeaderMap) -> Result<(), http::Response<Body>> {
+fn check_content_type(headers: &http::HeaderMap) -> Result<(), Status> {
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -150,13 +155,10 @@ fn check_content_type(headers: &http::HeaderMap) -> Result<(), http::Response<Bo
     } else {
         format!("content-type {content_type:?}")
     };
-    let mut response = Status::invalid_argument(format!(
+    Err(Status::invalid_argument(format!(
         "this server speaks gRPC with protobuf only (content-type application/grpc or \
          application/grpc+proto); the request has {shown}"
-    ))
-    .into_http();
-    *response.status_mut() = http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
-    Err(response)
+    )))
 }
 
 /// Reads a unary call's body, which must be one uncompressed gRPC message frame, and returns
