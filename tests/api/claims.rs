@@ -306,7 +306,7 @@ async fn an_update_of_a_field_outside_the_mask_vocabulary_is_refused() {
         .update_claim(app.as_role(Role::Submitter, request))
         .await
         .unwrap_err();
-    assert_bad_field(&status, "update_mask.paths");
+    assert_bad_field(&status, "update_mask.paths[0]");
     let request = UpdateClaimRequest {
         claim: Some(Claim {
             name: format!("claims/{}", uuid::Uuid::now_v7()),
