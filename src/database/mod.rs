@@ -181,13 +181,28 @@ fn is_transient(error: &anyhow::Error) -> bool {
     }
 }
 
-/// The pool settings: calls fail fast with UNAVAILABLE when PostgreSQL is down, and connections
-/// are checked before use, so the pool recovers by itself once it is back.
+/// How long a pooled connection may sit idle before it is pinged on its way out of the pool.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// The pool settings: calls fail fast with UNAVAILABLE when PostgreSQL is down, and the pool
+/// recovers by itself once it is back. A connection is pinged before use only when it sat idle
+/// for over [`PING_IF_IDLE_FOR`]: under load every connection is busy and a ping per call would
+/// be a round trip per call for nothing, while an idle pool, the one a restarted server left
+/// broken, is checked. A broken connection that slips through fails its call with UNAVAILABLE
+/// (and a RetryInfo) once and is dropped; the health check's query sweeps the rest.
 pub fn pool(options: PgConnectOptions, max_connections: u32) -> PgPool {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .test_before_acquire(true)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IF_IDLE_FOR {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_lazy_with(options)
 }
 
