@@ -4,7 +4,7 @@
 
 mod key_cache;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,10 +14,11 @@ use key_cache::KeyCache;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::domain::limits::MAX_EXTRACTED_CLAIMS_PER_ARTICLE;
 use crate::domain::{
     ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleBody, ArticleName, Claim, ClaimName,
-    ClaimPatch, NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, QuoteDraft, Resource, Role,
-    Verdict, VerdictName,
+    ClaimOrder, ClaimPatch, Cursor, NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, Quote,
+    QuoteDraft, Resource, Role, Verdict, VerdictName,
 };
 use crate::error::{Credentials, Error, FieldViolation};
 use crate::extract::Proposal;
@@ -29,6 +30,32 @@ use crate::store::{self, Page, api_keys, articles, claims, idempotency, verdicts
 
 /// The display name of the admin key a new registry creates for itself.
 pub const BOOTSTRAP_ADMIN_NAME: &str = "bootstrap-admin";
+
+/// What registering an article did.
+#[derive(Debug)]
+pub struct RegisteredArticle {
+    /// The stored article.
+    pub article: Article,
+    /// Whether this call stored it; false when the same article was registered before.
+    pub created: bool,
+    /// The claims this call extracted and registered, in text order: the first
+    /// [`MAX_EXTRACTED_CLAIMS_PER_ARTICLE`] the extractor found.
+    pub claims: Vec<Claim>,
+    /// How many claims the extractor found; more than `claims` holds when the cap cut them.
+    pub claims_found: usize,
+}
+
+impl RegisteredArticle {
+    /// An article that was registered before: nothing new stored, nothing extracted.
+    fn found(article: Article) -> Self {
+        RegisteredArticle {
+            article,
+            created: false,
+            claims: Vec::new(),
+            claims_found: 0,
+        }
+    }
+}
 
 /// The registry: a handle on the database that every use case goes through. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -91,19 +118,27 @@ impl Registry {
 
     /// Registers an article, or returns the stored one with the same canonical URL and body.
     /// With `extract`, a newly stored article's attributed statements are registered as
-    /// extracted claims in the same transaction; they are returned in text order.
+    /// extracted claims in the same transaction, in a few statements whatever their number;
+    /// they are returned in text order. At most [`MAX_EXTRACTED_CLAIMS_PER_ARTICLE`] are
+    /// registered, the first in text order; the result says how many were found.
     pub async fn create_article(
         &self,
         article: NewArticle,
         request: Option<IdempotencyKey>,
         extract: bool,
-    ) -> Result<(Article, bool, Vec<Claim>), Error> {
-        // extraction before the transaction: it holds no connection while the CPU works, and
-        // a repeated request pays for an extraction it does not use, which is the rarer case
-        let proposals = if extract {
-            proposals(article.body.clone()).await?
+    ) -> Result<RegisteredArticle, Error> {
+        // extraction and the anchoring of what it found before the transaction: it holds no
+        // connection while the CPU works, and a repeated request pays for an extraction it does
+        // not use, which is the rarer case
+        let (claims_found, extracted) = if extract {
+            let proposals = proposals(article.body.clone()).await?;
+            let found = proposals.len();
+            (
+                found,
+                anchor_extracted(article.body.clone(), proposals).await?,
+            )
         } else {
-            Vec::new()
+            (0, Vec::new())
         };
         let mut tx = self.pool.begin().await?;
         if let Some(name) = earlier(&mut tx, request.as_ref()).await? {
@@ -113,22 +148,31 @@ impl Registry {
             let stored = articles::get(&mut tx, name, true)
                 .await?
                 .ok_or_else(|| Error::not_found(&name))?;
-            return Ok((stored, false, Vec::new()));
+            return Ok(RegisteredArticle::found(stored));
         }
         let (stored, created) = articles::insert(&mut tx, &article).await?;
-        let mut extracted = Vec::new();
-        if created && !proposals.is_empty() {
-            // the body was just stored: anchor in it without reading it back per claim
-            let bodies = HashMap::from([(stored.name.0, article.body.as_str().to_owned())]);
-            for proposal in proposals {
-                let claim = extracted_claim(stored.name, proposal);
-                let name = store_claim(&mut tx, claim, &bodies).await?;
-                extracted.push(fetch_claim(&mut tx, name).await?);
-            }
+        if !created {
+            remember(&mut tx, request.as_ref(), &stored.name.to_string()).await?;
+            tx.commit().await?;
+            return Ok(RegisteredArticle::found(stored));
+        }
+        let mut claims = Vec::new();
+        if !extracted.is_empty() {
+            let extracted: Vec<AnchoredClaim> = extracted
+                .into_iter()
+                .map(|claim| claim.in_article(stored.name))
+                .collect();
+            let names = store_claims(&mut tx, &extracted).await?;
+            claims = claims::get_many(&mut tx, &names).await?;
         }
         remember(&mut tx, request.as_ref(), &stored.name.to_string()).await?;
         tx.commit().await?;
-        Ok((stored, created, extracted))
+        Ok(RegisteredArticle {
+            article: stored,
+            created: true,
+            claims,
+            claims_found,
+        })
     }
 
     /// The claims the extractor proposes for a text, without storing anything.
@@ -181,15 +225,16 @@ impl Registry {
         fetch_claim(&mut conn, name).await
     }
 
-    /// A page of claims, newest first.
+    /// A page of claims in `order`, after `after`.
     pub async fn list_claims(
         &self,
         filter: &ClaimFilter,
-        after: Option<Uuid>,
+        order: ClaimOrder,
+        after: Option<Cursor>,
         limit: i64,
     ) -> Result<Page<Claim>, Error> {
         let mut conn = self.pool.acquire().await?;
-        Ok(claims::list(&mut conn, filter, after, limit).await?)
+        Ok(claims::list(&mut conn, filter, order, after, limit).await?)
     }
 
     /// Changes a claim if the client's etag is still current.
@@ -364,44 +409,111 @@ async fn insert_claim(conn: &mut PgConnection, claim: NewClaim) -> Result<ClaimN
         .into_iter()
         .collect();
     let bodies = articles::bodies(conn, &ids).await?;
-    store_claim(conn, claim, &bodies).await
+    let claim = AnchoredClaim::anchor(claim, |id| bodies.get(&id).map(String::as_str))?;
+    let names = store_claims(conn, std::slice::from_ref(&claim)).await?;
+    names
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("storing one claim returned no name")))
 }
 
-/// Anchors a claim's quotes in the bodies of their articles, by article id, and stores it,
-/// scored: the one way into the claims table. Quotes that do not match are refused all
-/// together, each naming its field.
-async fn store_claim(
-    conn: &mut PgConnection,
-    claim: NewClaim,
-    bodies: &HashMap<Uuid, String>,
-) -> Result<ClaimName, Error> {
-    let mut quotes = Vec::with_capacity(claim.quotes.len());
-    let mut violations = Vec::new();
-    for (i, draft) in claim.quotes.into_iter().enumerate() {
-        let Some(body) = bodies.get(&draft.article.0) else {
-            return Err(Error::not_found_in(
-                &draft.article,
-                format!("claim.quotes[{i}].article"),
-            ));
-        };
-        match draft.anchor(body) {
-            Ok(quote) => quotes.push(quote),
-            Err(rejection) => violations.push(FieldViolation {
-                field: format!("claim.quotes[{i}].{}", rejection.field),
-                description: rejection.description,
-            }),
+/// A claim whose quotes are anchored in their articles' bodies, scored: what the claims table
+/// takes. Only [`AnchoredClaim::anchor`] makes one.
+struct AnchoredClaim {
+    statement: String,
+    claimant: String,
+    origin: Origin,
+    checkworthiness: f32,
+    quotes: Vec<Quote>,
+}
+
+impl AnchoredClaim {
+    /// Anchors each quote in the body of its article, which `body_of` gives by article id, and
+    /// scores the statement. Quotes that do not match are refused all together, each naming its
+    /// field.
+    fn anchor<'b>(
+        claim: NewClaim,
+        body_of: impl Fn(Uuid) -> Option<&'b str>,
+    ) -> Result<Self, Error> {
+        let mut quotes = Vec::with_capacity(claim.quotes.len());
+        let mut violations = Vec::new();
+        for (i, draft) in claim.quotes.into_iter().enumerate() {
+            let Some(body) = body_of(draft.article.0) else {
+                return Err(Error::not_found_in(
+                    &draft.article,
+                    format!("claim.quotes[{i}].article"),
+                ));
+            };
+            match draft.anchor(body) {
+                Ok(quote) => quotes.push(quote),
+                Err(rejection) => violations.push(FieldViolation {
+                    field: format!("claim.quotes[{i}].{}", rejection.field),
+                    description: rejection.description,
+                }),
+            }
         }
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations));
+        }
+        Ok(AnchoredClaim {
+            checkworthiness: crate::extract::checkworthiness::score(&claim.statement),
+            statement: claim.statement,
+            claimant: claim.claimant,
+            origin: claim.origin,
+            quotes,
+        })
     }
-    if !violations.is_empty() {
-        return Err(Error::InvalidArgument(violations));
+
+    /// The claim with every quote in `article`: for claims anchored in an article's body before
+    /// the article was stored and named.
+    fn in_article(mut self, article: ArticleName) -> Self {
+        for quote in &mut self.quotes {
+            quote.article = article;
+        }
+        self
     }
-    let record = ClaimRecord {
-        statement: &claim.statement,
-        claimant: &claim.claimant,
-        origin: claim.origin,
-        checkworthiness: crate::extract::checkworthiness::score(&claim.statement),
-    };
-    Ok(claims::insert(conn, &record, &quotes).await?)
+}
+
+/// The first [`MAX_EXTRACTED_CLAIMS_PER_ARTICLE`] of the extractor's proposals for `body` as
+/// claims anchored in it, on the blocking pool: anchoring walks the body, which is CPU work. The
+/// article is not stored yet, so their quotes name no article until
+/// [`AnchoredClaim::in_article`] says which.
+async fn anchor_extracted(
+    body: ArticleBody,
+    proposals: Vec<Proposal>,
+) -> Result<Vec<AnchoredClaim>, Error> {
+    let unnamed = ArticleName(Uuid::nil());
+    tokio::task::spawn_blocking(move || {
+        proposals
+            .into_iter()
+            .take(MAX_EXTRACTED_CLAIMS_PER_ARTICLE)
+            .map(|proposal| {
+                let claim = extracted_claim(unnamed, proposal);
+                AnchoredClaim::anchor(claim, |_| Some(body.as_str()))
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| Error::Internal(anyhow::Error::new(e).context("anchoring panicked")))?
+}
+
+/// Stores anchored claims in two statements however many there are: the one way into the claims
+/// table. Returns their names in the order given.
+async fn store_claims(
+    conn: &mut PgConnection,
+    claims: &[AnchoredClaim],
+) -> Result<Vec<ClaimName>, Error> {
+    let records: Vec<ClaimRecord> = claims
+        .iter()
+        .map(|claim| ClaimRecord {
+            statement: &claim.statement,
+            claimant: &claim.claimant,
+            origin: claim.origin,
+            checkworthiness: claim.checkworthiness,
+            quotes: &claim.quotes,
+        })
+        .collect();
+    Ok(claims::insert(conn, &records).await?)
 }
 
 /// The claim an extractor proposal stands for, quoting `article`.

@@ -43,14 +43,22 @@ impl ArticleService for ArticleApi {
             &request,
         )?;
         let article = new_article(request.article)?;
-        let (article, created, claims) = self
+        let registered = self
             .registry
             .create_article(article, key, request.extract_claims)
             .await?;
+        let found = registered.claims_found;
         Ok(Response::new(CreateArticleResponse {
-            article: Some(encode_article(article)),
-            created,
-            claims: claims.into_iter().map(convert::encode_claim).collect(),
+            article: Some(encode_article(registered.article)),
+            created: registered.created,
+            extracted_claims_truncated: found > registered.claims.len(),
+            // at most one claim per code point of a 1 MiB body
+            extracted_claims_found: u32::try_from(found).unwrap_or(u32::MAX),
+            claims: registered
+                .claims
+                .into_iter()
+                .map(convert::encode_claim)
+                .collect(),
         }))
     }
 

@@ -14,9 +14,10 @@ use super::proto::{
     UpdateClaimRequest, UpdateClaimResponse,
 };
 use crate::domain::{
-    ArticleBody, ArticleName, ClaimName, ClaimPatch, ClaimVersion, PageSize, limits, required_text,
+    ArticleBody, ArticleName, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion, Cursor, PageSize,
+    PageToken, limits, required_text,
 };
-use crate::error::{FieldContext, Violations};
+use crate::error::{Error, FieldContext, Violations};
 use crate::registry::Registry;
 use crate::store::claims::ClaimFilter;
 
@@ -85,8 +86,12 @@ impl ClaimService for ClaimApi {
         let review_state = v.take(review_state(request.review_state, "review_state"));
         let rating = v.take(rating(request.rating, "rating"));
         let size = v.check(PageSize::parse(request.page_size), "page_size");
-        let (Some(article), Some(review_state), Some(rating), Some(size)) =
-            (article, review_state, rating, size)
+        let order = v.check(
+            ClaimOrder::parse(&request.order_by, !request.article.is_empty()),
+            "order_by",
+        );
+        let (Some(article), Some(review_state), Some(rating), Some(size), Some(order)) =
+            (article, review_state, rating, size, order)
         else {
             return Err(v.into_error().into());
         };
@@ -96,13 +101,33 @@ impl ClaimService for ClaimApi {
             review_state,
             rating,
         };
-        let filters = format!("{filter:?}");
-        let (size, after) = page(size, &request.page_token, &filters)?;
+        // a token is bound to the filters and the order; the default order adds nothing, so
+        // that tokens handed out before there was a choice of order keep working
+        let listing = match order {
+            ClaimOrder::NewestFirst => format!("{filter:?}"),
+            other => format!("{filter:?} order_by={}", other.as_str()),
+        };
+        let after = PageToken::parse(&request.page_token, &listing)
+            .field("page_token")?
+            .map(|token| token.cursor())
+            .filter(|cursor| cursor.key.is_some() || order != ClaimOrder::TextPosition);
+        if after.is_none() && !request.page_token.is_empty() {
+            return Err(Error::invalid("page_token", "is malformed").into());
+        }
         let found = self
             .registry
-            .list_claims(&filter, after, size.get())
+            .list_claims(&filter, order, after, size.get())
             .await?;
-        let next_page_token = next_page_token(&found, &filters);
+        let next_page_token = found
+            .next_after
+            .map(|id| {
+                let cursor = Cursor {
+                    id,
+                    key: found.next_key,
+                };
+                PageToken::at(cursor, &listing).encode()
+            })
+            .unwrap_or_default();
         Ok(Response::new(ListClaimsResponse {
             claims: found.items.into_iter().map(encode_claim).collect(),
             next_page_token,

@@ -13,6 +13,11 @@ pub const MAX_CLAIMANT_CHARS: usize = 300;
 /// The most quotes one claim may carry: a claim repeated across many articles is registered once
 /// per group of articles, not with an unbounded list.
 pub const MAX_QUOTES_PER_CLAIM: usize = 50;
+/// The most claims CreateArticle with extraction registers for one article; the extractor's
+/// further proposals are dropped and the reply says how many it found. News articles carry tens
+/// of attributed statements; a body that yields thousands (a quote every few words) is noise or
+/// abuse, and registering each costs a row, its quote and the trigger's re-check of the body.
+pub const MAX_EXTRACTED_CLAIMS_PER_ARTICLE: usize = 1_000;
 
 /// A claim as a client asks to register it, or as the extractor proposes it; its quotes are
 /// not yet anchored.
@@ -84,6 +89,57 @@ impl ReviewState {
     }
 }
 
+/// The order a listing of claims comes in (AIP-132 `order_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimOrder {
+    /// Newest first: `create_time desc`, the default.
+    NewestFirst,
+    /// Oldest first: `create_time`.
+    OldestFirst,
+    /// In the order of the filtered article's text: by where each claim's first quote in that
+    /// article starts, claims starting at the same offset by id. Only with an article filter.
+    TextPosition,
+}
+
+impl ClaimOrder {
+    /// The `order_by` values accepted, for messages and docs.
+    pub const ACCEPTED: &'static str =
+        "\"create_time desc\" (the default), \"create_time\" or \"text_position\"";
+
+    /// Parses an AIP-132 `order_by`: empty means the default; spaces around and between the
+    /// words do not matter, and `asc` may be spelled out. `text_position` needs an article
+    /// filter, since a claim's place in a text only exists within one article.
+    pub fn parse(order_by: &str, by_article: bool) -> Result<Self, String> {
+        let words: Vec<&str> = order_by.split_whitespace().collect();
+        let order = match words.as_slice() {
+            [] | ["create_time", "desc"] => ClaimOrder::NewestFirst,
+            ["create_time"] | ["create_time", "asc"] => ClaimOrder::OldestFirst,
+            ["text_position"] | ["text_position", "asc"] => ClaimOrder::TextPosition,
+            _ => {
+                return Err(format!(
+                    "{order_by:?} is not an order of claims; use {}",
+                    Self::ACCEPTED
+                ));
+            }
+        };
+        if order == ClaimOrder::TextPosition && !by_article {
+            return Err(
+                "\"text_position\" orders the claims of one article: give `article` too".into(),
+            );
+        }
+        Ok(order)
+    }
+
+    /// The order in canonical AIP-132 form; a page token is bound to it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimOrder::NewestFirst => "create_time desc",
+            ClaimOrder::OldestFirst => "create_time",
+            ClaimOrder::TextPosition => "text_position",
+        }
+    }
+}
+
 /// A claim's version, bumped on every change; clients see it as the etag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClaimVersion(pub i64);
@@ -150,6 +206,36 @@ pub struct Claim {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_by_is_parsed_in_any_spacing_and_text_order_needs_an_article() {
+        assert_eq!(ClaimOrder::parse("", false), Ok(ClaimOrder::NewestFirst));
+        assert_eq!(
+            ClaimOrder::parse("  create_time   desc ", false),
+            Ok(ClaimOrder::NewestFirst)
+        );
+        assert_eq!(
+            ClaimOrder::parse("create_time asc", false),
+            Ok(ClaimOrder::OldestFirst)
+        );
+        assert_eq!(
+            ClaimOrder::parse("text_position", true),
+            Ok(ClaimOrder::TextPosition)
+        );
+        assert!(
+            ClaimOrder::parse("text_position", false)
+                .unwrap_err()
+                .contains("article")
+        );
+        for bad in [
+            "id desc",
+            "create_time sideways",
+            "create_time,id",
+            "CREATE_TIME",
+        ] {
+            assert!(ClaimOrder::parse(bad, true).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn an_etag_round_trips_and_garbage_is_refused() {

@@ -13,9 +13,9 @@ mod verdict;
 
 pub use api_key::{ApiKey, ApiKeySecret, NewApiKey, Role};
 pub use article::{Article, ArticleBody, CanonicalUrl, LanguageCode, NewArticle, WebUrl};
-pub use claim::{Claim, ClaimPatch, ClaimVersion, NewClaim, Origin, ReviewState};
+pub use claim::{Claim, ClaimOrder, ClaimPatch, ClaimVersion, NewClaim, Origin, ReviewState};
 pub use names::{ApiKeyName, ArticleName, ClaimName, Resource, VerdictName};
-pub use page::{PageSize, PageToken};
+pub use page::{Cursor, PageSize, PageToken};
 pub use quote::{Anchored, Quote, QuoteDraft, QuoteKind, QuoteRejection, Span};
 pub use text::{optional_text, required_text, timestamp};
 pub use verdict::{EvidenceSource, NewVerdict, Rating, Verdict};
@@ -23,7 +23,10 @@ pub use verdict::{EvidenceSource, NewVerdict, Rating, Verdict};
 /// Every size limit of the domain, in one place for the transport layer and the docs.
 pub mod limits {
     pub use super::article::{MAX_BODY_BYTES, MAX_URL_CHARS};
-    pub use super::claim::{MAX_CLAIMANT_CHARS, MAX_QUOTES_PER_CLAIM, MAX_STATEMENT_CHARS};
+    pub use super::claim::{
+        MAX_CLAIMANT_CHARS, MAX_EXTRACTED_CLAIMS_PER_ARTICLE, MAX_QUOTES_PER_CLAIM,
+        MAX_STATEMENT_CHARS,
+    };
     pub use super::quote::{MAX_QUOTE_CHARS, MAX_SPEAKER_CHARS};
     pub use super::verdict::{
         MAX_EVIDENCE_SOURCES, MAX_EVIDENCE_TITLE_CHARS, MAX_EXPLANATION_CHARS,

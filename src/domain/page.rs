@@ -5,6 +5,11 @@
 //! are newer and land before the first page, never in the middle, and nothing is served twice or
 //! skipped. The token also holds a fingerprint of the request's filters, so that a token is not
 //! reused with other filters.
+//!
+//! A listing in another order (claims in an article's text order) pages by its sort key and the
+//! id together: the token then also carries the last row's sort key, and its fingerprint covers
+//! the order as well as the filters, so a token from one order is refused for another. Tokens
+//! without a sort key are laid out exactly as before, so tokens handed out earlier still work.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -36,11 +41,28 @@ impl PageSize {
     }
 }
 
-/// Where a listing goes on: after which id, for which filters.
+/// The bytes of a token without a sort key: the id, then the fingerprint.
+const PLAIN_LEN: usize = 24;
+/// The bytes of a token with a sort key: a plain token, then the key (big-endian).
+const KEYED_LEN: usize = PLAIN_LEN + 8;
+
+/// Where a listing stands: the last row served, by its id and, in orders other than by id, the
+/// sort key it was served at. The next page starts strictly after it in the listing's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last row's id: the order itself, or the tie-break within equal sort keys.
+    pub id: Uuid,
+    /// The last row's sort key, for orders that have one.
+    pub key: Option<i64>,
+}
+
+/// Where a listing goes on: after which row, for which filters and order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageToken {
     /// The last id served; the next page starts after it.
     pub after: Uuid,
+    /// The sort key of the last row served, in orders other than by id.
+    pub key: Option<i64>,
     filters: [u8; 8],
 }
 
@@ -49,7 +71,26 @@ impl PageToken {
     pub fn new(after: Uuid, filters: &str) -> Self {
         PageToken {
             after,
+            key: None,
             filters: fingerprint(filters),
+        }
+    }
+
+    /// The token that continues a listing after `cursor`; `listing` describes the request's
+    /// filters and its order, the same way as when the token is parsed.
+    pub fn at(cursor: Cursor, listing: &str) -> Self {
+        PageToken {
+            after: cursor.id,
+            key: cursor.key,
+            filters: fingerprint(listing),
+        }
+    }
+
+    /// Where the listing goes on.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            id: self.after,
+            key: self.key,
         }
     }
 
@@ -62,12 +103,19 @@ impl PageToken {
         let bytes = URL_SAFE_NO_PAD
             .decode(token)
             .ok()
-            .filter(|b| b.len() == 24)
+            .filter(|b| b.len() == PLAIN_LEN || b.len() == KEYED_LEN)
             .ok_or("is not a page token this service handed out")?;
         let after = Uuid::from_slice(&bytes[..16]).map_err(|e| e.to_string())?;
+        let key = bytes
+            .get(PLAIN_LEN..)
+            .and_then(|key| <[u8; 8]>::try_from(key).ok())
+            .map(i64::from_be_bytes);
         let token = PageToken {
             after,
-            filters: bytes[16..].try_into().map_err(|_| "is malformed")?,
+            key,
+            filters: bytes[16..PLAIN_LEN]
+                .try_into()
+                .map_err(|_| "is malformed")?,
         };
         if token.filters != fingerprint(filters) {
             return Err("was handed out for a request with other filters".into());
@@ -77,9 +125,12 @@ impl PageToken {
 
     /// The token as the client sees it.
     pub fn encode(&self) -> String {
-        let mut bytes = Vec::with_capacity(24);
+        let mut bytes = Vec::with_capacity(KEYED_LEN);
         bytes.extend_from_slice(self.after.as_bytes());
         bytes.extend_from_slice(&self.filters);
+        if let Some(key) = self.key {
+            bytes.extend_from_slice(&key.to_be_bytes());
+        }
         URL_SAFE_NO_PAD.encode(bytes)
     }
 }
@@ -111,5 +162,27 @@ mod tests {
         assert!(PageToken::parse(&token.encode(), "claimant=Biden").is_err());
         assert!(PageToken::parse("garbage", "").is_err());
         assert_eq!(PageToken::parse("", "").unwrap(), None);
+    }
+
+    #[test]
+    fn a_token_with_a_sort_key_round_trips_and_one_without_keeps_its_old_layout() {
+        let cursor = Cursor {
+            id: Uuid::now_v7(),
+            key: Some(1_234_567),
+        };
+        let token = PageToken::at(cursor, "article order_by=text_position");
+        let parsed = PageToken::parse(&token.encode(), "article order_by=text_position")
+            .unwrap()
+            .unwrap();
+        assert_eq!(parsed.cursor(), cursor);
+        assert!(PageToken::parse(&token.encode(), "article").is_err());
+        // a token made before sort keys existed: 16 bytes of id, 8 of fingerprint
+        let id = Uuid::now_v7();
+        let mut old = id.as_bytes().to_vec();
+        old.extend_from_slice(&fingerprint("claimant=Putin"));
+        let old = URL_SAFE_NO_PAD.encode(old);
+        assert_eq!(PageToken::new(id, "claimant=Putin").encode(), old);
+        let parsed = PageToken::parse(&old, "claimant=Putin").unwrap().unwrap();
+        assert_eq!(parsed.cursor(), Cursor { id, key: None });
     }
 }

@@ -23,6 +23,9 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The last id of this page, when another page follows.
     pub next_after: Option<uuid::Uuid>,
+    /// The last row's sort key, when another page follows in an order that is not by id (claims
+    /// in an article's text order): the next page starts after it and `next_after`.
+    pub next_key: Option<i64>,
 }
 
 impl<T> Page<T> {
@@ -40,6 +43,10 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page { items, next_after }
+        Page {
+            items,
+            next_after,
+            next_key: None,
+        }
     }
 }

@@ -23,6 +23,76 @@ struct VerdictRow {
 const VERDICT_COLUMNS: &str =
     "id, claim_id, rating, textual_rating, explanation, reviewer, create_time";
 
+/// A SQL expression for the current verdict of the claim row `alias`, with its evidence, as one
+/// JSON object (text), or null for an unreviewed claim: the claim queries read a claim's
+/// verdict in the same statement as the claim. A scalar subquery per claim row, so the verdict
+/// is always looked up by its primary key, whatever the planner thinks of the page's size.
+pub(super) fn current_verdict_json(alias: &str) -> String {
+    format!(
+        "(select json_build_object(\
+             'id', v.id, 'rating', v.rating, 'textual_rating', v.textual_rating, \
+             'explanation', v.explanation, 'reviewer', v.reviewer, \
+             'create_time_us', (extract(epoch from v.create_time) * 1000000)::int8, \
+             'evidence', coalesce((select json_agg(json_build_object('url', e.url, 'title', e.title) \
+                                                   order by e.position) \
+                                   from evidence_sources e where e.verdict_id = v.id), '[]'))::text \
+          from verdicts v where v.id = {alias}.current_verdict_id)"
+    )
+}
+
+/// A verdict as [`current_verdict_json`] writes it.
+#[derive(serde::Deserialize)]
+struct VerdictJson {
+    id: String,
+    rating: String,
+    textual_rating: String,
+    explanation: String,
+    reviewer: String,
+    /// Microseconds since the Unix epoch: PostgreSQL's precision, exactly.
+    create_time_us: i64,
+    evidence: Vec<EvidenceJson>,
+}
+
+/// An evidence source as [`current_verdict_json`] writes it.
+#[derive(serde::Deserialize)]
+struct EvidenceJson {
+    url: String,
+    title: String,
+}
+
+/// A value the database wrote that does not decode: a bug, reported as a decoding error.
+pub(super) fn undecodable(error: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(error))
+}
+
+/// The verdict of `claim` that [`current_verdict_json`] wrote.
+pub(super) fn from_json(claim: ClaimName, json: &str) -> sqlx::Result<Verdict> {
+    let v: VerdictJson = serde_json::from_str(json).map_err(undecodable)?;
+    let create_time =
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(v.create_time_us) * 1000)
+            .map_err(undecodable)?;
+    Ok(Verdict {
+        name: VerdictName {
+            claim,
+            id: Uuid::try_parse(&v.id).map_err(undecodable)?,
+        },
+        // the table's check allows only the seven ratings
+        rating: Rating::from_stored(&v.rating).unwrap_or(Rating::Unverifiable),
+        textual_rating: v.textual_rating,
+        explanation: v.explanation,
+        evidence: v
+            .evidence
+            .into_iter()
+            .map(|e| EvidenceSource {
+                url: e.url,
+                title: e.title,
+            })
+            .collect(),
+        reviewer: v.reviewer,
+        create_time,
+    })
+}
+
 /// Stores a verdict and its evidence, given by the key `reviewer_key` named `reviewer`.
 pub async fn insert(
     conn: &mut PgConnection,

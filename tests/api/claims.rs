@@ -394,3 +394,102 @@ async fn getting_an_unknown_claim_or_its_verdicts_is_not_found() {
         "name",
     );
 }
+
+/// A quote row for a direct insert: `(position, start, end, text, speaker_start, cue_start)`
+/// of the claim `claim` in `article`, speaker "Putin", cue "сказал".
+type QuoteRow = (i32, i32, i32, String, i32, i32);
+
+async fn insert_quotes(
+    app: &crate::helpers::TestApp,
+    claim: uuid::Uuid,
+    article: uuid::Uuid,
+    rows: &[QuoteRow],
+) -> Result<(), String> {
+    sqlx::query(
+        "insert into quotes (claim_id, position, article_id, start_offset, end_offset, text, \
+                             speaker, speaker_start, speaker_end, cue, cue_start, cue_end, kind) \
+         select $1, p, $2, s, e, t, 'Putin', ss, ss + 5, 'сказал', cs, cs + 6, 'direct' \
+         from unnest($3::int4[], $4::int4[], $5::int4[], $6::text[], $7::int4[], $8::int4[]) \
+              as r (p, s, e, t, ss, cs)",
+    )
+    .bind(claim)
+    .bind(article)
+    .bind(rows.iter().map(|r| r.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.2).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.3.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.4).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.5).collect::<Vec<_>>())
+    .execute(&app.pool)
+    .await
+    .map(|_| ())
+    .map_err(|e| match e {
+        sqlx::Error::Database(db) => db.constraint().unwrap_or_default().to_owned(),
+        other => other.to_string(),
+    })
+}
+
+#[tokio::test]
+async fn the_database_refuses_a_quote_speaker_or_cue_that_is_not_the_body_at_its_offsets_even_far_into_a_long_body()
+ {
+    let app = spawn_app().await;
+    // Cyrillic, curly quotes and an astral emoji: offsets in code points are not bytes
+    let unit = "“Да,” 🙂 сказал Putin. ";
+    let body = unit.repeat(1_000_000 / unit.len());
+    let article = app.create_article("https://news.example/long", &body).await;
+    let first = claim_registry::api::proto::Quote {
+        span: Some(TextSpan { start: 1, end: 3 }),
+        cue: "сказал".into(),
+        ..quote(&article, "Да")
+    };
+    let claim = app.create_claim("Yes", vec![first]).await;
+    let article = uuid::Uuid::try_parse(article.name.trim_start_matches("articles/")).unwrap();
+    let claim = uuid::Uuid::try_parse(claim.name.trim_start_matches("claims/")).unwrap();
+    let unit_chars = unit.chars().count() as i32;
+    let units = (body.chars().count() as i32) / unit_chars;
+    // the quote «Да», its speaker and its cue in unit k, counted in code points
+    let row = |position: i32, k: i32| -> QuoteRow {
+        let at = k * unit_chars;
+        (position, at + 1, at + 3, "Да".to_owned(), at + 15, at + 8)
+    };
+    let far: Vec<QuoteRow> = (1..=3).map(|p| row(p, units - p)).collect();
+    assert_eq!(insert_quotes(&app, claim, article, &far).await, Ok(()));
+    assert_eq!(app.count("quotes").await, 4);
+    // one wrong row among right ones fails the whole statement, naming what is wrong
+    let mut wrong_text = vec![row(4, 10), row(5, units - 10)];
+    wrong_text[1].3 = "Нет".into();
+    wrong_text[1].2 += 1;
+    let mut wrong_speaker = vec![row(4, 10), row(5, units - 10)];
+    wrong_speaker[1].4 += 1;
+    let mut wrong_cue = vec![row(4, units - 20), row(5, units - 10)];
+    wrong_cue[0].5 -= 1;
+    for (rows, constraint) in [
+        (wrong_text, "quotes_text_matches_article"),
+        (wrong_speaker, "quotes_speaker_matches_article"),
+        (wrong_cue, "quotes_cue_matches_article"),
+    ] {
+        assert_eq!(
+            insert_quotes(&app, claim, article, &rows).await,
+            Err(constraint.to_owned())
+        );
+        assert_eq!(
+            app.count("quotes").await,
+            4,
+            "nothing of {constraint} is stored"
+        );
+    }
+    // a quote moved off its text is refused as well
+    let moved = sqlx::query(
+        "update quotes set start_offset = start_offset + 1, end_offset = end_offset + 1 \
+         where claim_id = $1 and position = 2",
+    )
+    .bind(claim)
+    .execute(&app.pool)
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&moved, sqlx::Error::Database(db)
+            if db.constraint() == Some("quotes_text_matches_article")),
+        "{moved:?}"
+    );
+}

@@ -2,8 +2,50 @@ use claim_registry::api::proto::{
     CreateArticleRequest, ExtractClaimsRequest, ListClaimsRequest, Origin, QuoteKind,
 };
 use claim_registry::domain::Role;
+use claim_registry::domain::limits::{MAX_BODY_BYTES, MAX_EXTRACTED_CLAIMS_PER_ARTICLE};
 
-use crate::helpers::{SAMPLE, article, assert_bad_field, quote, spawn_app};
+use crate::helpers::{SAMPLE, article, article_request, assert_bad_field, quote, spawn_app};
+
+#[tokio::test]
+async fn a_body_with_a_claim_every_few_words_registers_only_the_first_thousand_and_says_so() {
+    let app = spawn_app().await;
+    // the body: one attributed statement every 23 bytes, ~45,600 in 1 MiB
+    let sentence = "“Yes,” Putin said. ";
+    let body = sentence.repeat(MAX_BODY_BYTES / sentence.len());
+    let response = app
+        .submit_article(CreateArticleRequest {
+            extract_claims: true,
+            ..article_request("https://news.example/yes", &body)
+        })
+        .await
+        .unwrap();
+    let article = response.article.unwrap();
+    assert!(response.created);
+    assert_eq!(response.claims.len(), MAX_EXTRACTED_CLAIMS_PER_ARTICLE);
+    assert!(response.extracted_claims_truncated);
+    assert!(
+        response.extracted_claims_found as usize > 40_000,
+        "{}",
+        response.extracted_claims_found
+    );
+    // what the reply says is what is stored, the first claims of the text, in its order
+    assert_eq!(app.count("claims").await, response.claims.len() as i64);
+    assert_eq!(app.count("quotes").await, response.claims.len() as i64);
+    let starts: Vec<u32> = response
+        .claims
+        .iter()
+        .map(|c| c.quotes[0].span.unwrap().start)
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "in text order");
+    assert_eq!(starts[0], 0, "from the first sentence on");
+    for claim in &response.claims {
+        assert_eq!(claim.quotes[0].article, article.name);
+        assert_eq!(claim.quotes[0].text, "“Yes,”");
+        assert_eq!(claim.origin, Origin::Extracted as i32);
+    }
+    let stored = app.get_claim(&response.claims[999].name).await.unwrap();
+    assert_eq!(&stored, &response.claims[999]);
+}
 
 #[tokio::test]
 async fn registering_an_article_with_extraction_stores_its_claims_marked_as_extracted() {
@@ -16,6 +58,11 @@ async fn registering_an_article_with_extraction_stores_its_claims_marked_as_extr
     let response = app.submit_article(request).await.unwrap();
     let article = response.article.unwrap();
     assert!(response.claims.len() >= 3, "{:#?}", response.claims);
+    assert_eq!(
+        response.extracted_claims_found as usize,
+        response.claims.len()
+    );
+    assert!(!response.extracted_claims_truncated);
     for claim in &response.claims {
         assert_eq!(claim.origin, Origin::Extracted as i32);
         assert!((0.0..=1.0).contains(&claim.checkworthiness));

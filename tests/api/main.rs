@@ -9,6 +9,7 @@ mod claims;
 mod database;
 mod extraction;
 mod helpers;
+mod listing;
 mod metrics;
 mod pagination;
 mod verdicts;
