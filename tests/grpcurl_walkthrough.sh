@@ -32,8 +32,8 @@ check() { # check NAME COMMAND...: runs the command, counts it, stops the walkth
     echo "FAILED: $name" >&2; echo "--- server log:" >&2; cat "$work/serve.log" >&2; exit 1; fi
 }
 
-for _ in $(seq 100); do
-  grpcurl -plaintext "$addr" grpc.health.v1.Health/Check 2>/dev/null | grep -q SERVING && break
+for _ in $(seq 300); do  # up to a minute: initdb and migrations run after the port opens
+  grpcurl -plaintext "$addr" grpc.health.v1.Health/Check 2>/dev/null | grep -q '"SERVING"' && break
   sleep 0.2
 done
 check "health reports SERVING without credentials" bash -c "grpcurl -plaintext $addr grpc.health.v1.Health/Check | grep -q '\"SERVING\"'"
