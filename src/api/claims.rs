@@ -107,13 +107,13 @@ impl ClaimService for ClaimApi {
             ClaimOrder::NewestFirst => format!("{filter:?}"),
             other => format!("{filter:?} order_by={}", other.as_str()),
         };
-        let after = PageToken::parse(&request.page_token, &listing)
-            .field("page_token")?
-            .map(|token| token.cursor())
-            .filter(|cursor| cursor.key.is_some() || order != ClaimOrder::TextPosition);
-        if after.is_none() && !request.page_token.is_empty() {
-            return Err(Error::invalid("page_token", "is malformed").into());
-        }
+        let after = match PageToken::parse(&request.page_token, &listing).field("page_token")? {
+            // a token made for the text order carries the position it stopped at
+            Some(token) if order == ClaimOrder::TextPosition && token.key.is_none() => {
+                return Err(Error::invalid("page_token", "is malformed").into());
+            }
+            token => token.map(|token| token.cursor()),
+        };
         let found = self
             .registry
             .list_claims(&filter, order, after, size.get())

@@ -10,8 +10,8 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::verdicts::{self, undecodable};
-use super::{Page, verdicts::current_verdict_json};
+use super::Page;
+use super::verdicts::{self, current_verdict_json, undecodable};
 use crate::domain::{
     Anchored, ArticleName, Claim, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion, Cursor, Origin,
     Quote, QuoteKind, Rating, ReviewState, Span,
@@ -143,6 +143,25 @@ pub struct ClaimRecord<'a> {
     pub quotes: &'a [Quote],
 }
 
+/// The columns of quotes to insert, one array per column.
+#[derive(Default)]
+struct QuoteColumns<'a> {
+    claim_id: Vec<Uuid>,
+    position: Vec<i32>,
+    article_id: Vec<Uuid>,
+    start: Vec<i32>,
+    end: Vec<i32>,
+    text: Vec<&'a str>,
+    speaker: Vec<&'a str>,
+    speaker_start: Vec<i32>,
+    speaker_end: Vec<i32>,
+    cue: Vec<Option<&'a str>>,
+    cue_start: Vec<Option<i32>>,
+    cue_end: Vec<Option<i32>>,
+    kind: Vec<&'static str>,
+    resolved_speaker: Vec<Option<&'a str>>,
+}
+
 /// Stores claims with their anchored quotes, in two statements however many there are (one for
 /// the claims, one for all their quotes; the quotes' trigger re-checks every anchor). Returns
 /// the claims' names in the order given; their ids sort in that order too.
@@ -166,18 +185,27 @@ pub async fn insert(
     .bind(claims.iter().map(|c| c.checkworthiness).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
-    let quotes = || {
-        ids.iter().zip(claims).flat_map(|(id, claim)| {
-            claim
-                .quotes
-                .iter()
-                .enumerate()
-                .map(move |(position, quote)| (*id, position, quote))
-        })
-    };
-    let column = |f: &dyn Fn(&Quote) -> Option<i32>| quotes().map(|(_, _, q)| f(q)).collect();
-    let cue_start: Vec<Option<i32>> = column(&|q| q.cue.as_ref().map(|c| offset(c.span.start)));
-    let cue_end: Vec<Option<i32>> = column(&|q| q.cue.as_ref().map(|c| offset(c.span.end)));
+    // the quotes as columns, one array each, for one multi-row insert
+    let mut q = QuoteColumns::default();
+    for (id, claim) in ids.iter().zip(claims) {
+        for (position, quote) in claim.quotes.iter().enumerate() {
+            let cue = quote.cue.as_ref();
+            q.claim_id.push(*id);
+            q.position.push(offset(position));
+            q.article_id.push(quote.article.0);
+            q.start.push(offset(quote.quote.span.start));
+            q.end.push(offset(quote.quote.span.end));
+            q.text.push(quote.quote.text.as_str());
+            q.speaker.push(quote.speaker.text.as_str());
+            q.speaker_start.push(offset(quote.speaker.span.start));
+            q.speaker_end.push(offset(quote.speaker.span.end));
+            q.cue.push(cue.map(|c| c.text.as_str()));
+            q.cue_start.push(cue.map(|c| offset(c.span.start)));
+            q.cue_end.push(cue.map(|c| offset(c.span.end)));
+            q.kind.push(quote.kind.as_str());
+            q.resolved_speaker.push(quote.resolved_speaker.as_deref());
+        }
+    }
     sqlx::query(
         "insert into quotes (claim_id, position, article_id, start_offset, end_offset, text, \
                              speaker, speaker_start, speaker_end, cue, cue_start, cue_end, kind, \
@@ -186,56 +214,20 @@ pub async fn insert(
                               $6::text[], $7::text[], $8::int4[], $9::int4[], $10::text[], \
                               $11::int4[], $12::int4[], $13::text[], $14::text[])",
     )
-    .bind(quotes().map(|(id, _, _)| id).collect::<Vec<_>>())
-    .bind(quotes().map(|(_, p, _)| offset(p)).collect::<Vec<_>>())
-    .bind(quotes().map(|(_, _, q)| q.article.0).collect::<Vec<_>>())
-    .bind(
-        quotes()
-            .map(|(_, _, q)| offset(q.quote.span.start))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        quotes()
-            .map(|(_, _, q)| offset(q.quote.span.end))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        quotes()
-            .map(|(_, _, q)| q.quote.text.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        quotes()
-            .map(|(_, _, q)| q.speaker.text.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        quotes()
-            .map(|(_, _, q)| offset(q.speaker.span.start))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        quotes()
-            .map(|(_, _, q)| offset(q.speaker.span.end))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        quotes()
-            .map(|(_, _, q)| q.cue.as_ref().map(|c| c.text.as_str()))
-            .collect::<Vec<_>>(),
-    )
-    .bind(cue_start)
-    .bind(cue_end)
-    .bind(
-        quotes()
-            .map(|(_, _, q)| q.kind.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        quotes()
-            .map(|(_, _, q)| q.resolved_speaker.as_deref())
-            .collect::<Vec<_>>(),
-    )
+    .bind(q.claim_id)
+    .bind(q.position)
+    .bind(q.article_id)
+    .bind(q.start)
+    .bind(q.end)
+    .bind(q.text)
+    .bind(q.speaker)
+    .bind(q.speaker_start)
+    .bind(q.speaker_end)
+    .bind(q.cue)
+    .bind(q.cue_start)
+    .bind(q.cue_end)
+    .bind(q.kind)
+    .bind(q.resolved_speaker)
     .execute(&mut *conn)
     .await?;
     Ok(ids.into_iter().map(ClaimName).collect())
@@ -338,7 +330,8 @@ impl Conditions {
 /// The SQL of a page of claims, after `prefix` (empty, or `explain …`); `None` when the filters
 /// contradict each other and no claim can pass them (unreviewed claims have no rating).
 ///
-/// Each combination reads one index in the listing's order and stops after `limit + 1` rows:
+/// Each combination has an index to read in the listing's order, stopping after `limit + 1`
+/// rows (for a rare value the planner may rather read its few rows and sort them):
 ///
 /// - with an article: the article's quotes, by `(article_id, claim_id)` in id order or
 ///   `(article_id, start_offset, claim_id)` in text order, one quote per claim (its first in
@@ -422,9 +415,9 @@ pub fn list_query(
                     ));
                     w.next(qb).push("q.article_id = ").push_bind(article.0);
                     // one row per claim: its first quote in the article. `offset 0` keeps
-                    // the test a lookup of the claim's own quotes for each row read (by
-                    // quotes_pkey) instead of letting the planner join all quotes against the
-                    // article's, which reads the whole quotes table before the first row
+                    // the test a lookup of the claim's own quotes for each row read, by index,
+                    // instead of letting the planner join all quotes against the article's,
+                    // which reads the whole quotes table before the first row
                     w.next(qb).push(
                         "not exists (select 1 from quotes f \
                          where f.claim_id = q.claim_id and f.article_id = q.article_id \
