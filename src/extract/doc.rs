@@ -1,10 +1,76 @@
 //! A tokenized article with the views the rules read: lower-cased words, paragraphs, sentences
 //! and the regions between quotation marks.
 
-use std::ops::Range;
+use std::ops::{Index, Range};
 
 use super::lexicon;
 use super::tokens::{Kind, Token, tokenize};
+
+#[cfg(test)]
+thread_local! {
+    /// Work done by the extractor on this thread, counted by [`step`].
+    static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `n` steps of work: a token read, a candidate looked at, a byte copied out. Tests
+/// compare the count on inputs of size n and 2n to show the work grows linearly; outside tests
+/// it compiles to nothing.
+#[inline(always)]
+pub(super) fn step(n: usize) {
+    #[cfg(test)]
+    STEPS.with(|s| s.set(s.get() + n as u64));
+    #[cfg(not(test))]
+    let _ = n;
+}
+
+/// The steps counted on this thread so far.
+#[cfg(test)]
+pub(super) fn steps() -> u64 {
+    STEPS.with(std::cell::Cell::get)
+}
+
+/// The tokens of an article. Every read counts a [`step`].
+pub struct Tokens(Vec<Token>);
+
+impl Tokens {
+    /// How many tokens there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Token `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&Token> {
+        step(1);
+        self.0.get(i)
+    }
+
+    /// Every token, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Token> {
+        step(self.0.len());
+        self.0.iter()
+    }
+}
+
+impl Index<usize> for Tokens {
+    type Output = Token;
+    fn index(&self, i: usize) -> &Token {
+        step(1);
+        &self.0[i]
+    }
+}
+
+impl Index<Range<usize>> for Tokens {
+    type Output = [Token];
+    fn index(&self, range: Range<usize>) -> &[Token] {
+        step(range.len());
+        &self.0[range]
+    }
+}
 
 /// A tokenized article.
 pub struct Doc<'a> {
@@ -13,7 +79,7 @@ pub struct Doc<'a> {
     /// The text with ASCII letters lower-cased: same byte offsets, for lexicon lookups.
     lower: String,
     /// The tokens.
-    pub tokens: Vec<Token>,
+    pub tokens: Tokens,
     /// For each token, the index of its sentence in `sentences`.
     pub sentence_of: Vec<usize>,
     /// Sentences as token ranges; they never cross a paragraph break.
@@ -24,6 +90,25 @@ pub struct Doc<'a> {
     pub paragraph_of: Vec<usize>,
     /// For each token, its word classes (see [`lexicon::classes`]); 0 for punctuation.
     classes: Vec<lexicon::Classes>,
+    /// For each token index (and the end), what stands before it: the questions the rules ask
+    /// about any stretch of tokens, answered in constant time however long the stretch.
+    before: Vec<Before>,
+    /// The double quotation marks ([`Token::is_quote`]), in order.
+    quote_marks: Vec<usize>,
+}
+
+/// What stands before a token index.
+#[derive(Debug, Clone, Copy, Default)]
+struct Before {
+    /// How many words.
+    words: usize,
+    /// How many double quotation marks.
+    quotes: usize,
+    /// One past the last token that is not a terminal, or 0: where a run of terminals ending
+    /// here starts.
+    nonterminal: usize,
+    /// One past the last token that is neither a terminal nor a comma, or 0.
+    content: usize,
 }
 
 /// The tokens between a pair of quotation marks, marks included.
@@ -50,13 +135,34 @@ impl<'a> Doc<'a> {
                 }
             })
             .collect();
+        let n = tokens.len();
+        let mut before = Vec::with_capacity(n + 1);
+        let mut quote_marks = Vec::new();
+        let mut at = Before::default();
+        before.push(at);
+        for (i, t) in tokens.iter().enumerate() {
+            at.words += usize::from(t.is_word());
+            if t.is_quote() {
+                at.quotes += 1;
+                quote_marks.push(i);
+            }
+            if !t.is_terminal() {
+                at.nonterminal = i + 1;
+                if !t.is_punct(',') {
+                    at.content = i + 1;
+                }
+            }
+            before.push(at);
+        }
         let mut doc = Doc {
             text,
             lower,
             classes,
+            before,
+            quote_marks,
             sentence_of: vec![0; tokens.len()],
             paragraph_of: vec![0; tokens.len()],
-            tokens,
+            tokens: Tokens(tokens),
             sentences: Vec::new(),
             paragraphs: Vec::new(),
         };
@@ -155,6 +261,7 @@ impl<'a> Doc<'a> {
 
     /// Whether token `i` is a word of one of these classes.
     pub fn has(&self, i: usize, class: lexicon::Classes) -> bool {
+        step(1);
         self.classes.get(i).is_some_and(|c| c & class != 0)
     }
 
@@ -169,6 +276,53 @@ impl<'a> Doc<'a> {
         self.is_word(i)
             && raw.chars().any(char::is_alphabetic)
             && !raw.chars().any(char::is_lowercase)
+    }
+
+    /// How many words stand in a range of tokens (none in an empty or reversed one).
+    pub fn word_count(&self, range: Range<usize>) -> usize {
+        step(1);
+        if range.start >= range.end {
+            return 0;
+        }
+        self.before[range.end].words - self.before[range.start].words
+    }
+
+    /// How many double quotation marks stand in a range of tokens.
+    pub fn quote_count(&self, range: Range<usize>) -> usize {
+        step(1);
+        if range.start >= range.end {
+            return 0;
+        }
+        self.before[range.end].quotes - self.before[range.start].quotes
+    }
+
+    /// The first double quotation mark at or after token `from`, or the number of tokens.
+    pub fn next_quote(&self, from: usize) -> usize {
+        step(1);
+        self.before
+            .get(from)
+            .and_then(|b| self.quote_marks.get(b.quotes))
+            .copied()
+            .unwrap_or(self.tokens.len())
+    }
+
+    /// `end` moved back over the terminals just before it, not below `floor`.
+    pub fn before_terminals(&self, floor: usize, end: usize) -> usize {
+        step(1);
+        if end <= floor {
+            return end;
+        }
+        self.before[end].nonterminal.max(floor)
+    }
+
+    /// The last token of a sentence's content ending at `end` (exclusive): its final
+    /// punctuation (terminals and commas) left out, never below token 0.
+    pub fn content_end(&self, end: usize) -> usize {
+        step(1);
+        let last = end.saturating_sub(1);
+        self.before
+            .get(last + 1)
+            .map_or(last, |b| b.content.saturating_sub(1))
     }
 
     /// The byte range from the start of token `first` to the end of token `last`.

@@ -5,7 +5,9 @@
 //! its kind (direct, indirect, mixed) and how worth checking it is. It runs rules over tokens,
 //! not a model: see [`rules`] for the constructions it knows. Every span is in Unicode code
 //! points of the input, and the text at a span is exactly the quote; any UTF-8 input gives a
-//! result.
+//! result, in time linear in its length (bodies come from any reader, so no input may make the
+//! work quadratic: no stretch of text is in more than a few quotes, no speaker is longer than
+//! the registry takes, and no rule scans to the end of its sentence once per word).
 
 pub mod checkworthiness;
 mod doc;
@@ -83,19 +85,26 @@ pub fn extract(text: &str) -> Vec<ExtractedQuote> {
         .flat_map(|r| [r.start, r.end])
         .collect();
     let code_point = code_points(text, &offsets);
-    let piece = |range: std::ops::Range<usize>| Piece {
-        span: Span {
-            start: code_point[&range.start],
-            end: code_point[&range.end],
-        },
-        text: text[range].to_owned(),
+    let piece = |range: std::ops::Range<usize>| {
+        doc::step(range.len());
+        Piece {
+            span: Span {
+                start: code_point[&range.start],
+                end: code_point[&range.end],
+            },
+            text: text[range].to_owned(),
+        }
     };
     found
         .into_iter()
         .map(|f| {
             let quote_bytes = doc.bytes(f.quote.0, f.quote.1);
             ExtractedQuote {
-                resolved_speaker: f.speaker.map(|(a, b)| resolver.resolve(&doc, a, b)),
+                resolved_speaker: f.speaker.map(|(a, b)| {
+                    let name = resolver.resolve(&doc, a, b);
+                    doc::step(name.len());
+                    name
+                }),
                 speaker: f.speaker.map(|(a, b)| piece(doc.bytes(a, b))),
                 cue: f.cue.map(|(a, b)| piece(doc.bytes(a, b))),
                 checkworthiness: checkworthiness::score(&text[quote_bytes.clone()]),

@@ -3,7 +3,20 @@
 //! person it titled ("the Russian president" → "Vladimir Putin", from "Russian President
 //! Vladimir Putin"), a pronoun to the speaker before it.
 
-use super::doc::Doc;
+use std::collections::HashMap;
+
+use super::doc::{Doc, step};
+use crate::domain::limits::MAX_CLAIMANT_CHARS;
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
+/// The most entities a title word is looked up in: the first ones it titled. A description
+/// ("the president") is scored against these only, so that resolving it costs the same however
+/// many people an article names.
+const MAX_TITLED: usize = 32;
+
+/// The most words of a name before a relative pronoun: `Mr. Kamin, who emphasized`.
+const MAX_NAME_WORDS: usize = 8;
 
 /// Words that are titles or roles, not names, when they lead a capitalized run.
 const TITLES: &[&str] = &[
@@ -72,20 +85,23 @@ const TITLES: &[&str] = &[
 /// Pronouns that refer back to a person or body.
 const REFERRING_PRONOUNS: &[&str] = &["he", "she", "they", "i", "we", "who", "it", "which"];
 
-/// A person (or body) named in the article, with the words that titled it.
+/// A person (or body) named in the article.
 #[derive(Debug, Clone)]
 struct Entity {
     /// The name, e.g. "Vladimir Putin".
     name: String,
     /// Its last word, lower-cased, for surname matches.
     surname: String,
-    /// Lower-cased words that titled it where it was named: "russian", "president".
-    titles: Vec<String>,
 }
 
 /// Resolves speaker mentions in text order.
 pub struct Resolver {
     entities: Vec<Entity>,
+    /// The first entity with each surname.
+    by_surname: Map<String, usize>,
+    /// For each lower-cased word that titled entities where they were named ("russian",
+    /// "president"), the first [`MAX_TITLED`] of them and how often it titled each.
+    titled: Map<String, Vec<(usize, usize)>>,
     /// The entity of the last resolved speaker, for pronouns.
     last: Option<usize>,
 }
@@ -94,6 +110,8 @@ impl Resolver {
     /// Collects the named entities of a document: runs of two or more capitalized words.
     pub fn new(doc: &Doc<'_>) -> Self {
         let mut entities: Vec<Entity> = Vec::new();
+        let mut titles_of: Vec<Vec<String>> = Vec::new();
+        let mut by_name: Map<String, usize> = Map::default();
         let n = doc.tokens.len();
         let mut i = 0;
         while i < n {
@@ -109,6 +127,11 @@ impl Resolver {
             if name.len() >= 2 && !doc.is_all_caps(name[0]) {
                 let words: Vec<&str> = name.iter().map(|&t| strip_possessive(doc.raw(t))).collect();
                 let full = words.join(" ");
+                // a run longer than any name the registry takes is no name
+                if full.len() > MAX_CLAIMANT_CHARS && full.chars().count() > MAX_CLAIMANT_CHARS {
+                    i = j + 1;
+                    continue;
+                }
                 let surname = words.last().map(|w| w.to_lowercase()).unwrap_or_default();
                 // also lower-case title words just before the run: "White House spokesman"
                 let mut titles = titles;
@@ -122,19 +145,44 @@ impl Resolver {
                     titles.push(doc.word(k - 1).to_owned());
                     k -= 1;
                 }
-                match entities.iter_mut().find(|e| e.name == full) {
-                    Some(e) => e.titles.extend(titles),
-                    None => entities.push(Entity {
-                        name: full,
-                        surname,
-                        titles,
-                    }),
+                step(1);
+                match by_name.get(&full) {
+                    Some(&e) => titles_of[e].extend(titles),
+                    None => {
+                        by_name.insert(full.clone(), entities.len());
+                        entities.push(Entity {
+                            name: full,
+                            surname,
+                        });
+                        titles_of.push(titles);
+                    }
                 }
             }
             i = j + 1;
         }
+        let mut by_surname: Map<String, usize> = Map::default();
+        for (e, entity) in entities.iter().enumerate() {
+            by_surname.entry(entity.surname.clone()).or_insert(e);
+        }
+        // `the` titles everyone and tells no one apart
+        let mut titled: Map<String, Vec<(usize, usize)>> = Map::default();
+        for (e, mut titles) in titles_of.into_iter().enumerate() {
+            step(titles.len());
+            titles.sort_unstable();
+            for same in titles.chunk_by(|a, b| a == b) {
+                if same[0] == "the" {
+                    continue;
+                }
+                let entities = titled.entry(same[0].clone()).or_default();
+                if entities.len() < MAX_TITLED {
+                    entities.push((e, same.len()));
+                }
+            }
+        }
         Resolver {
             entities,
+            by_surname,
+            titled,
             last: None,
         }
     }
@@ -157,6 +205,7 @@ impl Resolver {
             let b = first - 2;
             let a = (0..b)
                 .rev()
+                .take(MAX_NAME_WORDS)
                 .take_while(|&t| doc.tokens[t].is_word() && doc.starts_upper(t))
                 .last()
                 .unwrap_or(b);
@@ -177,7 +226,8 @@ impl Resolver {
             let (_, name) = split_titles(doc, a, b);
             if let Some(&surname_token) = name.last() {
                 let surname = strip_possessive(doc.raw(surname_token)).to_lowercase();
-                let found = self.entities.iter().position(|e| e.surname == surname);
+                step(1);
+                let found = self.by_surname.get(&surname).copied();
                 if let Some(e) = found {
                     self.last = Some(e);
                     return self.entities[e].name.clone();
@@ -186,27 +236,26 @@ impl Resolver {
                 return words.join(" ");
             }
         }
-        // a description: the entity whose titles share its words, else the last speaker
-        let words: Vec<&str> = (first..=last)
+        // a description: the entity whose titles share most of its words (each title counted
+        // as often as it titled them), else the last speaker; a tie goes to the last speaker,
+        // then to the entity named last
+        let mut words: Vec<&str> = (first..=last)
             .filter(|&t| doc.tokens[t].is_word())
             .map(|t| doc.word(t))
             .collect();
-        let best = self
-            .entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                (
-                    e.titles
-                        .iter()
-                        .filter(|t| words.contains(&t.as_str()) && *t != "the")
-                        .count(),
-                    i,
-                )
-            })
-            .filter(|(score, _)| *score > 0)
-            .max_by_key(|(score, i)| (*score, self.last == Some(*i)));
-        match best.map(|(_, i)| i).or(self.last) {
+        words.sort_unstable();
+        words.dedup();
+        let mut scores: Map<usize, usize> = Map::default();
+        for word in words {
+            for &(e, times) in self.titled.get(word).into_iter().flatten() {
+                step(1);
+                *scores.entry(e).or_default() += times;
+            }
+        }
+        let best = scores
+            .into_iter()
+            .max_by_key(|&(e, score)| (score, self.last == Some(e), e));
+        match best.map(|(e, _)| e).or(self.last) {
             Some(e) => {
                 self.last = Some(e);
                 self.entities[e].name.clone()

@@ -9,10 +9,16 @@
 //!    X, …` and `…, according to X.` Content with quotation marks inside is a mixed quote.
 //! 3. Overlaps are settled: one quote per stretch of text, the direct reading first.
 //! 4. A headline the sentence rules found nothing in is read by [`super::headline`].
+//!
+//! Every search runs in time that does not grow with the article: what could run to the end
+//! of a sentence (a sentence without a period may be the whole text) is looked up in counts and
+//! lists built once (`Doc::word_count`, `Stops`), and what could look back over everything
+//! found so far is a binary search. `extraction_work_grows_linearly_with_pathological_input`
+//! in the tests holds it to that.
 
 use std::ops::Range;
 
-use super::doc::{Doc, Region};
+use super::doc::{Doc, Region, step};
 use super::lexicon;
 use super::tokens::Kind;
 use crate::domain::QuoteKind;
@@ -73,7 +79,6 @@ impl Found {
 pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
     let regions = doc.quote_regions();
     let mut found = direct_quotes(doc, &regions);
-    let used: Vec<Range<usize>> = found.iter().map(|f| f.quote.0..f.quote.1 + 1).collect();
     // a cue inside quotation marks is part of what was said, and a direct quote's cue is taken
     let mut skip = doc.quoted(&regions);
     for f in &found {
@@ -84,19 +89,20 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
     let mut reported = reported_speech(doc, &regions, &skip, &found);
     // a reported clause that holds a direct quote with words outside it is the better reading:
     // PolNeAR's "mixed" quotes; one that only overlaps part of it yields to the direct quote
-    reported.retain(|r| {
-        let span = r.quote.0..r.quote.1 + 1;
-        !used.iter().any(|u| {
-            u.start < span.end
-                && span.start < u.end
-                && !(span.start <= u.start && u.end <= span.end && r.kind == QuoteKind::Mixed)
-        })
-    });
-    found.retain(|f| {
-        !reported
-            .iter()
-            .any(|r| r.kind == QuoteKind::Mixed && r.quote.0 <= f.quote.0 && f.quote.1 <= r.quote.1)
-    });
+    if !found.is_empty() && !reported.is_empty() {
+        let direct = Spans::new(found.iter());
+        reported.retain(|r| {
+            let (first, last) = r.quote;
+            if r.kind == QuoteKind::Mixed {
+                // a direct quote it holds whole is part of it; one it cuts through is not
+                !direct.any_over(first, first) && !direct.any_over(last + 1, last + 1)
+            } else {
+                !direct.any_over(last + 1, first)
+            }
+        });
+        let mixed = Spans::new(reported.iter().filter(|r| r.kind == QuoteKind::Mixed));
+        found.retain(|f| !mixed.any_over(f.quote.0 + 1, f.quote.1));
+    }
     found.extend(reported);
     let in_headline = |f: &Found| doc.paragraph_of.get(f.quote.0) == Some(&0);
     if !found.iter().any(in_headline)
@@ -105,7 +111,79 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
         found.push(h);
     }
     found.sort_by_key(|f| f.quote);
+    // no stretch of text is attributed more than a few times over (`A, according to X, B,
+    // according to Y, …` would attribute its start once per cue), and no speaker is longer than
+    // the registry takes (one speaker may go on to say many quotes): what is found then holds
+    // as many characters as the text, give or take a factor
+    let mut open_ends = std::collections::BinaryHeap::new();
+    found.retain(|f| {
+        while open_ends
+            .peek()
+            .is_some_and(|&std::cmp::Reverse(last)| last < f.quote.0)
+        {
+            open_ends.pop();
+        }
+        let room = open_ends.len() < MAX_OVERLAPPING_QUOTES;
+        if room {
+            open_ends.push(std::cmp::Reverse(f.quote.1));
+        }
+        room
+    });
+    for f in &mut found {
+        if f.speaker
+            .is_some_and(|(a, b)| too_long(&doc.text[doc.bytes(a, b)]))
+        {
+            f.speaker = None;
+        }
+    }
     found
+}
+
+/// The most quotes found that may hold one token.
+const MAX_OVERLAPPING_QUOTES: usize = 3;
+
+/// Whether a speaker is longer than the registry takes.
+fn too_long(speaker: &str) -> bool {
+    use crate::domain::limits::MAX_SPEAKER_CHARS;
+    speaker.len() > MAX_SPEAKER_CHARS
+        && (speaker.len() > 4 * MAX_SPEAKER_CHARS || speaker.chars().count() > MAX_SPEAKER_CHARS)
+}
+
+/// Quotes' spans by first token, each with the furthest last token of any up to it: whether
+/// a span overlaps, holds or cuts through one of them is a binary search.
+struct Spans {
+    /// First tokens, in order.
+    firsts: Vec<usize>,
+    /// For each, the furthest last token of the spans up to it.
+    reach: Vec<usize>,
+}
+
+impl Spans {
+    fn new<'a>(quotes: impl Iterator<Item = &'a Found>) -> Spans {
+        let mut spans: Vec<(usize, usize)> = quotes.map(|f| f.quote).collect();
+        spans.sort_unstable();
+        let mut furthest = 0;
+        let reach = spans
+            .iter()
+            .map(|&(_, last)| {
+                furthest = furthest.max(last);
+                furthest
+            })
+            .collect();
+        Spans {
+            firsts: spans.into_iter().map(|(first, _)| first).collect(),
+            reach,
+        }
+    }
+
+    /// Whether a span starts before token `before` and holds token `at` or one after it: one
+    /// that overlaps `first..=last` is `any_over(last + 1, first)`, one that holds it
+    /// `any_over(first + 1, last)`, one cut through at its start `any_over(first, first)`.
+    fn any_over(&self, before: usize, at: usize) -> bool {
+        step(1);
+        let k = self.firsts.partition_point(|&first| first < before);
+        k > 0 && self.reach[k - 1] >= at
+    }
 }
 
 /// Whether token `i` is a cue verb: a lower-case word of the list ("States" is a name).
@@ -354,7 +432,9 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
     // `he appeared to suggest`, `Caddell went on to discuss`: the subject of the verb before
     let mut j = governing_verb(doc, end, limit);
     // `Putin also said`, `they occasionally find`: adverbs and auxiliaries are not the speaker,
-    // nor is a date (`the Supreme Court this month rejected`)
+    // nor is a date (`the Supreme Court this month rejected`); a few of them at most stand
+    // between the two
+    let mut between = 0;
     while j > limit {
         if doc.has(j - 1, lexicon::BETWEEN) || is_adverb(doc, j - 1) {
             j -= 1;
@@ -365,6 +445,10 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
             j -= 2;
         } else {
             break;
+        }
+        between += 1;
+        if between > MAX_WORDS_BEFORE_CUE {
+            return None;
         }
     }
     if j <= limit {
@@ -389,7 +473,7 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
         if (open + 1..tail).any(|t| doc.tokens[t].is_quote() || is_cue(doc, t)) {
             return None;
         }
-        while open > limit && is_dash(doc, open - 1) {
+        while open > limit && open + 30 > tail && is_dash(doc, open - 1) {
             open -= 1;
         }
         let (first, _) = noun_phrase_before(doc, open, limit)?;
@@ -417,7 +501,7 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
         }
         let (mut first, _) = noun_phrase_before(doc, comma, limit)?;
         // `Donna Sampson Rawlings, 59, of Ashton, Md., who watched …, said`: earlier appositives
-        loop {
+        for _ in 0..MAX_APPOSITIVES {
             if first > limit + 1
                 && doc.is_in(first - 1, &["of", "from"])
                 && doc.tokens[first - 2].is_punct(',')
@@ -440,6 +524,13 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
     }
     noun_phrase_before(doc, j, limit)
 }
+
+/// The most adverbs, auxiliaries and dates between a speaker and its cue: `has also long said`.
+const MAX_WORDS_BEFORE_CUE: usize = 8;
+
+/// The most appositives a speaker's name takes before its cue: `Donna Sampson Rawlings, 59, of
+/// Ashton, Md., who watched …, said`.
+const MAX_APPOSITIVES: usize = 8;
 
 /// Whether token `t` is a dash, or one hyphen of a `--` written for one.
 fn is_dash(doc: &Doc<'_>, t: usize) -> bool {
@@ -539,13 +630,8 @@ fn attribution_after(doc: &Doc<'_>, close: usize) -> Option<((usize, usize), (us
         i += 1;
     }
     // the attribution ends at the next quotation mark or the end of the sentence
-    let mut end = i;
-    while end < sentence_end && !doc.tokens[end].is_quote() {
-        end += 1;
-    }
-    while end > i && doc.tokens[end - 1].is_terminal() {
-        end -= 1;
-    }
+    let end = doc.next_quote(i).min(sentence_end).max(i);
+    let end = doc.before_terminals(i, end);
     if i >= end {
         return None;
     }
@@ -637,17 +723,17 @@ fn attribution_before(
 /// attribution-free stretch: the region ends its sentence.
 fn ends_sentence(doc: &Doc<'_>, close: usize) -> bool {
     let sentence_end = doc.sentences[doc.sentence_of[close]].end;
-    (close + 1..sentence_end).all(|t| !doc.tokens[t].is_word())
+    word_count(doc, close + 1..sentence_end) == 0
 }
 
 /// Whether only punctuation and an attribution precede the region in its sentence.
 fn starts_sentence(doc: &Doc<'_>, open: usize) -> bool {
     let sentence_start = doc.sentences[doc.sentence_of[open]].start;
-    (sentence_start..open).all(|t| !doc.tokens[t].is_word())
+    word_count(doc, sentence_start..open) == 0
 }
 
 fn word_count(doc: &Doc<'_>, range: Range<usize>) -> usize {
-    range.filter(|&t| doc.tokens[t].is_word()).count()
+    doc.word_count(range)
 }
 
 fn direct_quotes(doc: &Doc<'_>, regions: &[Region]) -> Vec<Found> {
@@ -796,13 +882,10 @@ fn trailing_attribution(doc: &Doc<'_>, open: usize) -> Option<(usize, usize)> {
     let sentence = doc.sentence_of[open].checked_sub(1)?;
     let previous = doc.sentences[sentence].clone();
     let same_or_next_paragraph = doc.paragraph_of[previous.start] + 1 >= doc.paragraph_of[open];
-    if !same_or_next_paragraph || !doc.tokens[previous.clone()].iter().any(|t| t.is_quote()) {
+    if !same_or_next_paragraph || doc.quote_count(previous.clone()) == 0 {
         return None;
     }
-    let mut last = previous.end.checked_sub(1)?;
-    while last > previous.start && doc.tokens[last].is_terminal() {
-        last -= 1;
-    }
+    let last = doc.before_terminals(previous.start + 1, previous.end) - 1;
     if is_cue(doc, last) {
         return speaker_before(doc, last, previous.start);
     }
@@ -951,24 +1034,18 @@ fn content_start(doc: &Doc<'_>, cue: usize, end: usize) -> usize {
 /// The last token of a sentence's content: its final punctuation left out, unless a closing
 /// quotation mark follows it.
 fn content_end(doc: &Doc<'_>, end: usize) -> usize {
-    let mut last = end.saturating_sub(1);
-    while last > 0 && (doc.tokens[last].is_terminal() || doc.tokens[last].is_punct(',')) {
-        last -= 1;
-    }
-    last
+    doc.content_end(end)
 }
 
 /// Direct, indirect or mixed, by the quotation marks between `first` and `last`.
 pub(super) fn kind_of(doc: &Doc<'_>, first: usize, last: usize) -> QuoteKind {
-    let marks: Vec<usize> = (first..=last)
-        .filter(|&t| doc.tokens[t].is_quote())
-        .collect();
-    if marks.is_empty() {
+    let marks = doc.quote_count(first..last + 1);
+    if marks == 0 {
         return QuoteKind::Indirect;
     }
     let opens_at_start = matches!(doc.tokens[first].kind, Kind::Open(_));
-    let closes_at_end = (last..=last).any(|t| matches!(doc.tokens[t].kind, Kind::Close(_)));
-    if opens_at_start && closes_at_end && marks.len() == 2 {
+    let closes_at_end = matches!(doc.tokens[last].kind, Kind::Close(_));
+    if opens_at_start && closes_at_end && marks == 2 {
         QuoteKind::Direct
     } else {
         QuoteKind::Mixed
@@ -985,24 +1062,30 @@ fn comma_at(doc: &Doc<'_>, t: usize) -> bool {
 
 /// Where reported content that starts at `s` stops before a coordinated cue of the same
 /// subject: `that the military is “depleted” and says he will expand it`.
-fn coordinated_cue(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
-    (s + 1..end).find(|&t| {
-        let verb =
-            |v: usize| is_cue(doc, v) || (doc.has(v, lexicon::STANCE) && !doc.starts_upper(v));
-        doc.is_in(t, &["and", "but"])
-            && (verb(t + 1) || (doc.has(t + 1, lexicon::BETWEEN) && verb(t + 2)))
-    })
+fn coordinated_cue(stops: &Stops, s: usize, end: usize) -> Option<usize> {
+    Stops::first(&stops.coordinated, s + 1).filter(|&t| t < end)
+}
+
+/// Whether token `t` coordinates a cue or a verb of stance with the verb before it: `and says`,
+/// `but has pledged`. See [`coordinated_cue`].
+fn is_coordinated_cue(doc: &Doc<'_>, t: usize) -> bool {
+    let verb = |v: usize| is_cue(doc, v) || (doc.has(v, lexicon::STANCE) && !doc.starts_upper(v));
+    doc.is_in(t, &["and", "but"])
+        && (verb(t + 1) || (doc.has(t + 1, lexicon::BETWEEN) && verb(t + 2)))
 }
 
 /// A sentence end moved to the closing mark of a quotation it ends inside:
 /// `told Fox that "they hit Matt. ... It is gaming the ref."`
 fn extend_into_quote(doc: &Doc<'_>, regions: &[Region], end: usize) -> usize {
     let last = end - 1;
-    regions
-        .iter()
-        .find(|r| {
-            r.open <= last && last < r.close && doc.paragraph_of[r.close] == doc.paragraph_of[last]
-        })
+    // regions are in text order and do not overlap: only the last one opening by `last` can
+    // hold it
+    step(1);
+    let opened = regions.partition_point(|r| r.open <= last);
+    opened
+        .checked_sub(1)
+        .map(|k| &regions[k])
+        .filter(|r| last < r.close && doc.paragraph_of[r.close] == doc.paragraph_of[last])
         .map_or(end, |r| r.close + 1)
 }
 
@@ -1026,60 +1109,87 @@ fn noun_cue_source(doc: &Doc<'_>, cue: usize, start: usize) -> Option<(usize, us
 
 /// Where reported content from `s` to `last` stops before another attribution of its own:
 /// `…he felt demoralized serving under Obama, Ham also noted several “intangibles” …`.
-fn next_attribution(doc: &Doc<'_>, s: usize, last: usize) -> Option<usize> {
-    (s + 2..last).find(|&t| {
-        if !doc.tokens[t - 1].is_punct(',') {
-            return false;
-        }
-        let subject = if doc.is_in(t, &["and", "but"]) {
-            t + 1
-        } else {
-            t
-        };
-        (subject..last.min(subject + MAX_SPEAKER_WORDS + 2))
-            .find(|&c| is_cue(doc, c))
-            .and_then(|c| speaker_before(doc, c, subject))
-            .is_some_and(|speaker| speaker.0 == subject)
-    })
+fn next_attribution(stops: &Stops, s: usize, last: usize) -> Option<usize> {
+    // a clause whose cue lies past `last` is not seen from within `s..last`
+    let from = stops.attributions.partition_point(|&(t, _)| t < s + 2);
+    stops.attributions[from..]
+        .iter()
+        .inspect(|_| step(1))
+        .take_while(|&&(t, _)| t < last)
+        .find(|&&(_, cue)| cue < last)
+        .map(|&(t, _)| t)
 }
 
-/// Where reported content from `s` to `last` must stop so as not to swallow a direct quote's
-/// own attribution: `She said …, and when pressed, the mother of three replied, "…"`.
+/// The cue of the clause that token `t`, after a comma, opens with a speaker of its own: `…,
+/// Ham also noted`, `…, and Ham noted`. See [`next_attribution`].
+fn attribution_opening(doc: &Doc<'_>, t: usize) -> Option<usize> {
+    if t == 0 || !doc.tokens[t - 1].is_punct(',') {
+        return None;
+    }
+    let subject = if doc.is_in(t, &["and", "but"]) {
+        t + 1
+    } else {
+        t
+    };
+    let cue = (subject..doc.tokens.len().min(subject + MAX_SPEAKER_WORDS + 2))
+        .find(|&c| is_cue(doc, c))?;
+    speaker_before(doc, cue, subject)
+        .is_some_and(|speaker| speaker.0 == subject)
+        .then_some(cue)
+}
+
+/// Where reported content from `s` to `last`, in a sentence starting at `start`, must stop so
+/// as not to swallow a direct quote's own attribution: `She said …, and when pressed, the
+/// mother of three replied, "…"`.
 fn before_other_attribution(
     doc: &Doc<'_>,
+    stops: &mut Stops,
     direct: &[Found],
+    start: usize,
     s: usize,
     last: usize,
 ) -> Option<usize> {
     // the other attribution starts at its speaker, or at its cue when the speaker stands
-    // before the content (`Trump attacked Clinton …, saying, "…"`)
-    let speaker = direct
+    // before the content (`Trump attacked Clinton …, saying, "…"`); the first few direct
+    // quotes with a cue in the content are enough to find it
+    let from = stops.direct_cues.partition_point(|&(c, _)| c <= s);
+    let speaker = stops.direct_cues[from..]
         .iter()
-        .filter_map(|f| {
-            let (cue, _) = f.cue.filter(|&(c, _)| s < c && c <= last)?;
-            Some(
-                f.speaker
-                    .map(|(first, _)| first)
-                    .filter(|&first| s < first)
-                    .unwrap_or(cue),
-            )
+        .inspect(|_| step(1))
+        .take_while(|&&(c, _)| c <= last)
+        .take(MAX_OTHER_ATTRIBUTIONS)
+        .map(|&(cue, f)| {
+            direct[f]
+                .speaker
+                .map(|(first, _)| first)
+                .filter(|&first| s < first)
+                .unwrap_or(cue)
         })
         .min()?;
     // the clause that leads to that speaker starts at the first `, and`, else the last comma
-    let commas: Vec<usize> = (s + 1..speaker)
-        .filter(|&t| doc.tokens[t].is_punct(','))
-        .collect();
-    let and = commas
-        .iter()
-        .copied()
-        .find(|&t| doc.is_in(t + 1, &["and", "but"]));
-    Some(and.or(commas.last().copied()).unwrap_or(speaker))
+    // (the speaker may stand after the cue, past the sentence)
+    stops.cover(doc, start, speaker);
+    let and = Stops::first(&stops.commas_before_and, s + 1).filter(|&t| t < speaker);
+    let last_comma = Stops::last_before(&stops.commas, speaker).filter(|&t| t > s);
+    Some(and.or(last_comma).unwrap_or(speaker))
 }
+
+/// The most direct quotes whose attributions [`before_other_attribution`] looks at within one
+/// reported clause: more than a sentence ever holds.
+const MAX_OTHER_ATTRIBUTIONS: usize = 16;
 
 /// Where a new clause with its own subject starts after a comma or a dash: `…, and the
 /// downgrade is …`.
-fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
-    (s + 2..end.saturating_sub(2)).find(|&t| {
+fn new_clause(doc: &Doc<'_>, stops: &Stops, s: usize, end: usize) -> Option<usize> {
+    // a quotation between `s` and a clause keeps it, and every clause after it, in the content
+    Stops::first(&stops.clauses, s + 2)
+        .filter(|&t| t < end.saturating_sub(2) && doc.quote_count(s..t) == 0)
+}
+
+/// Whether a new clause can start at token `t`, if no quotation stands before it in the
+/// content. See [`new_clause`].
+fn opens_clause(doc: &Doc<'_>, t: usize) -> bool {
+    t >= 2 && {
         // a relative clause (`…, which forced her to leave`) stays: PolNeAR's spans keep it
         let after_comma =
             comma_at(doc, t - 1) || matches!(doc.tokens[t - 1].kind, Kind::Punct('—' | '–'));
@@ -1090,13 +1200,11 @@ fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
             && (doc.word(t).ends_with("ing")
                 || (doc.word(t).ends_with("ly") && doc.word(t + 1).ends_with("ing")))
             && !doc.starts_upper(t)
-            && !doc.tokens[s..t].iter().any(|k| k.is_quote())
         {
             return true;
         }
         after_comma
             && doc.is_in(t, &["and", "but", "while", "although", "though", "yet"])
-            && !doc.tokens[s..t].iter().any(|k| k.is_quote())
             && (doc.is_in(
                 t + 1,
                 &[
@@ -1104,7 +1212,7 @@ fn new_clause(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
                     "its",
                 ],
             ) || doc.starts_upper(t + 1))
-    })
+    }
 }
 
 /// The object and quoted label of a verb at `c` that labels someone: `admires Putin as a
@@ -1139,21 +1247,140 @@ fn label_as(doc: &Doc<'_>, c: usize) -> Option<(usize, usize)> {
 /// What a cue at `c` attributes in a sentence ending at `end`, as first and last token: from
 /// where its content starts to the end of the sentence or to a coordinated cue, a new clause
 /// or a participle that starts another statement.
-fn object_of(doc: &Doc<'_>, c: usize, end: usize) -> (usize, usize) {
+fn object_of(doc: &Doc<'_>, stops: &Stops, c: usize, end: usize) -> (usize, usize) {
     let s = content_start(doc, c, end);
-    let cut = coordinated_cue(doc, s, end)
-        .or_else(|| new_clause(doc, s, end))
-        .or_else(|| participle_after(doc, s, end));
+    let cut = coordinated_cue(stops, s, end)
+        .or_else(|| new_clause(doc, stops, s, end))
+        .or_else(|| participle_after(stops, s, end));
     (s, content_end(doc, cut.unwrap_or(end)))
 }
 
 /// A comma that leads, within a few words, to a cue in -ing: `…, aside from saying he wants`.
 /// What follows is another attribution by the same speaker.
-fn participle_after(doc: &Doc<'_>, s: usize, end: usize) -> Option<usize> {
-    (s + 2..end).find(|&t| {
-        doc.tokens[t].is_punct(',')
-            && (t + 1..end.min(t + 4)).any(|c| is_cue(doc, c) && doc.word(c).ends_with("ing"))
-    })
+fn participle_after(stops: &Stops, s: usize, end: usize) -> Option<usize> {
+    // a cue past `end` is not seen from within the sentence
+    let from = stops.participles.partition_point(|&(t, _)| t < s + 2);
+    stops.participles[from..]
+        .iter()
+        .inspect(|_| step(1))
+        .take_while(|&&(t, _)| t < end)
+        .find(|&&(_, cue)| cue < end)
+        .map(|&(t, _)| t)
+}
+
+/// The cue in -ing among the three tokens after a comma at `t`. See [`participle_after`].
+fn participle_at(doc: &Doc<'_>, t: usize) -> Option<usize> {
+    if !doc.tokens[t].is_punct(',') {
+        return None;
+    }
+    (t + 1..doc.tokens.len().min(t + 4)).find(|&c| is_cue(doc, c) && doc.word(c).ends_with("ing"))
+}
+
+/// Where the forward searches of reported speech can stop, found once for each token so that
+/// each search costs a binary search however far its sentence runs: the cuts of
+/// [`coordinated_cue`], [`new_clause`], [`participle_after`] and [`next_attribution`], commas
+/// and closing marks, and the cues of direct quotes. Only the sentences searched are looked at
+/// ([`Stops::cover`]).
+struct Stops {
+    /// Tokens where [`is_coordinated_cue`] holds.
+    coordinated: Vec<usize>,
+    /// Tokens where [`opens_clause`] holds.
+    clauses: Vec<usize>,
+    /// Commas with a cue in -ing right after them, and that cue.
+    participles: Vec<(usize, usize)>,
+    /// Tokens after a comma that open a clause with a speaker of its own, and its cue.
+    attributions: Vec<(usize, usize)>,
+    /// Commas.
+    commas: Vec<usize>,
+    /// Commas before `and` or `but`.
+    commas_before_and: Vec<usize>,
+    /// Closing quotation marks of any kind.
+    closes: Vec<usize>,
+    /// The cues of direct quotes, each with its quote's index, in text order.
+    direct_cues: Vec<(usize, usize)>,
+    /// The tokens before this one have been looked at, or will never be searched.
+    covered: usize,
+}
+
+impl Stops {
+    fn new(direct: &[Found]) -> Stops {
+        let mut stops = Stops {
+            coordinated: Vec::new(),
+            clauses: Vec::new(),
+            participles: Vec::new(),
+            attributions: Vec::new(),
+            commas: Vec::new(),
+            commas_before_and: Vec::new(),
+            closes: Vec::new(),
+            direct_cues: direct
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| f.cue.map(|(c, _)| (c, i)))
+                .collect(),
+            covered: 0,
+        };
+        stops.direct_cues.sort_unstable();
+        stops
+    }
+
+    /// Looks at the tokens `from..end` not looked at yet, before a search within them: the
+    /// sentence being read, which starts at `from`, and the quotation its end runs into.
+    /// Sentences are read in order and searched only after their start, so the lists stay in
+    /// order, and each token is looked at once.
+    fn cover(&mut self, doc: &Doc<'_>, from: usize, end: usize) {
+        let first = self.covered.max(from);
+        if first >= end {
+            return;
+        }
+        self.covered = end;
+        let stops = self;
+        // most tokens are words that no question is about: a class bit or the kind of the
+        // token before tells, before any string is compared
+        let mut before = first.checked_sub(1).map(|p| doc.tokens[p].kind);
+        for t in first..end {
+            let kind = doc.tokens[t].kind;
+            match kind {
+                Kind::Punct(',') => {
+                    stops.commas.push(t);
+                    if doc.is_in(t + 1, &["and", "but"]) {
+                        stops.commas_before_and.push(t);
+                    }
+                    if let Some(cue) = participle_at(doc, t) {
+                        stops.participles.push((t, cue));
+                    }
+                }
+                Kind::Close(_) => stops.closes.push(t),
+                Kind::Word if doc.has(t, lexicon::STOP) && is_coordinated_cue(doc, t) => {
+                    stops.coordinated.push(t);
+                }
+                _ => {}
+            }
+            // a clause opens after a comma, a dash or a closing mark
+            if matches!(before, Some(Kind::Punct(',' | '—' | '–') | Kind::Close(_))) {
+                if opens_clause(doc, t) {
+                    stops.clauses.push(t);
+                }
+                if let Some(cue) = attribution_opening(doc, t) {
+                    stops.attributions.push((t, cue));
+                }
+            }
+            before = Some(kind);
+        }
+    }
+
+    /// The first position of a list at or after `from`.
+    fn first(list: &[usize], from: usize) -> Option<usize> {
+        step(1);
+        list.get(list.partition_point(|&t| t < from)).copied()
+    }
+
+    /// The last position of a list before `end`.
+    fn last_before(list: &[usize], end: usize) -> Option<usize> {
+        step(1);
+        list.partition_point(|&t| t < end)
+            .checked_sub(1)
+            .map(|k| list[k])
+    }
 }
 
 /// Whether the cue at `c` takes the subject of a verb before it rather than one of its own:
@@ -1178,17 +1405,28 @@ fn reported_speech(
     direct: &[Found],
 ) -> Vec<Found> {
     let mut found = Vec::new();
+    let mut stops = Stops::new(direct);
     for sentence in &doc.sentences {
         let start = sentence.start;
         let end = extend_into_quote(doc, regions, sentence.end);
         // the subject of the sentence's last cue, for cues that share it: `…, arguing that`
-        let mut subject = direct
+        let first_cue = stops.direct_cues.partition_point(|&(c, _)| c < start);
+        let mut subject = stops.direct_cues[first_cue..]
             .iter()
-            .filter(|f| f.cue.is_some_and(|(c, _)| (start..end).contains(&c)))
-            .find_map(|f| f.speaker);
+            .inspect(|_| step(1))
+            .take_while(|&&(c, _)| c < end)
+            .filter(|&&(_, f)| direct[f].speaker.is_some())
+            .map(|&(_, f)| f)
+            .min()
+            .and_then(|f| direct[f].speaker);
+        // computed once a sentence needs them, since each asks the whole sentence
+        let mut last_speech: Option<Option<usize>> = None;
+        let mut continued: Option<Option<usize>> = None;
         let mut next = start;
-        for (c, &skipped) in skip.iter().enumerate().take(end).skip(start) {
-            if c < next || skipped || !doc.tokens[c].is_word() {
+        // past the sentence's own end, `end` only takes in a quotation, where no cue counts
+        for c in start..sentence.end {
+            step(1);
+            if c < next || skip[c] || !doc.tokens[c].is_word() {
                 continue;
             }
             if doc.word(c) == lexicon::ACCORDING && c + 1 < end && doc.word(c + 1) == "to" {
@@ -1206,8 +1444,9 @@ fn reported_speech(
             {
                 let s = c + 1;
                 let mut last = content_end(doc, end);
+                stops.cover(doc, start, end);
                 if let Some(cut) =
-                    new_clause(doc, s, end).or_else(|| next_attribution(doc, s, last))
+                    new_clause(doc, &stops, s, end).or_else(|| next_attribution(&stops, s, last))
                 {
                     last = content_end(doc, cut);
                 }
@@ -1219,14 +1458,14 @@ fn reported_speech(
             }
             if !is_cue(doc, c) {
                 if let Some(speaker) = is_weak_cue(doc, c, start, subject) {
-                    let (s, last) = label_as(doc, c).unwrap_or_else(|| object_of(doc, c, end));
+                    stops.cover(doc, start, end);
+                    let (s, last) =
+                        label_as(doc, c).unwrap_or_else(|| object_of(doc, &stops, c, end));
                     // a speech cue later in the sentence is the real attribution:
                     // `The United States seeks to …, according to Putin.`
-                    let speech_later = (c + 1..end).any(|t| {
-                        !skip[t]
-                            && ((is_cue(doc, t) && !shares_a_subject(doc, t))
-                                || (doc.word(t) == lexicon::ACCORDING && doc.word(t + 1) == "to"))
-                    });
+                    let speech_later = last_speech
+                        .get_or_insert_with(|| last_speech_cue(doc, skip, sentence.clone()))
+                        .is_some_and(|t| t > c);
                     if !speech_later
                         && s <= last
                         && is_object(doc, s, last)
@@ -1266,7 +1505,9 @@ fn reported_speech(
                 }
                 // "The country “has made changes,” McConnell said in June": content comes first
                 if !shares_subject && let Some(mut f) = content_before(doc, start, speaker, c) {
-                    if let Some(close) = continued_quote(doc, regions, end) {
+                    if let Some(close) =
+                        *continued.get_or_insert_with(|| continued_quote(doc, regions, end))
+                    {
                         f.quote.1 = close;
                         f.kind = QuoteKind::Mixed;
                     }
@@ -1274,15 +1515,18 @@ fn reported_speech(
                     found.push(f);
                     continue;
                 }
-                let (s, mut last) = object_of(doc, c, end);
-                if let Some(cut) = before_other_attribution(doc, direct, s, last) {
+                stops.cover(doc, start, end);
+                let (s, mut last) = object_of(doc, &stops, c, end);
+                if let Some(cut) = before_other_attribution(doc, &mut stops, direct, start, s, last)
+                {
                     last = content_end(doc, cut);
                 }
-                if let Some(cut) = next_attribution(doc, s, last) {
+                if let Some(cut) = next_attribution(&stops, s, last) {
                     last = content_end(doc, cut);
                 }
                 // `chanted "What curfew?" and kept going`: a quotation opening the content ends it
-                if let Some(region) = regions.iter().find(|r| r.open == s)
+                if let Ok(k) = regions.binary_search_by_key(&s, |r| r.open)
+                    && let region = &regions[k]
                     && region.close < last
                     && doc.is_in(
                         region.close + 1,
@@ -1299,9 +1543,8 @@ fn reported_speech(
                 .then(|| speaker.0 - 1);
                 if what.is_none()
                     && doc.has(c, lexicon::LABELLING)
-                    && let Some(label_end) = (s..=last)
-                        .rev()
-                        .find(|&t| matches!(doc.tokens[t].kind, Kind::Close(_)))
+                    && let Some(label_end) =
+                        Stops::last_before(&stops.closes, last + 1).filter(|&t| t >= s)
                 {
                     last = label_end;
                 }
@@ -1332,7 +1575,9 @@ fn reported_speech(
                     && speaker_ends
                 {
                     let last = content_end(doc, comma + 1);
-                    let (last, kind) = match continued_quote(doc, regions, end) {
+                    let quote_after =
+                        *continued.get_or_insert_with(|| continued_quote(doc, regions, end));
+                    let (last, kind) = match quote_after {
                         Some(close) => (close, QuoteKind::Mixed),
                         None => (last, kind_of(doc, start, last)),
                     };
@@ -1350,10 +1595,21 @@ fn reported_speech(
     found
 }
 
+/// The last speech cue among `tokens` outside quotation marks, a cue that takes a subject of
+/// its own or `according to`: a weaker cue before it attributes nothing.
+fn last_speech_cue(doc: &Doc<'_>, skip: &[bool], tokens: Range<usize>) -> Option<usize> {
+    tokens.rev().find(|&t| {
+        !skip[t]
+            && ((is_cue(doc, t) && !shares_a_subject(doc, t))
+                || (doc.word(t) == lexicon::ACCORDING && doc.word(t + 1) == "to"))
+    })
+}
+
 /// The closing mark of a quote that continues an attributed sentence ending at `end`: `Both
 /// parties "saw Burma …," said Victor Cha, who served …. "We often compare it …"` is one quote.
 fn continued_quote(doc: &Doc<'_>, regions: &[Region], end: usize) -> Option<usize> {
-    let next = regions.iter().find(|r| r.open >= end)?;
+    step(1);
+    let next = regions.get(regions.partition_point(|r| r.open < end))?;
     let same_paragraph = end > 0 && doc.paragraph_of[next.open] == doc.paragraph_of[end - 1];
     let adjacent = next.open == end || (next.open == end + 1 && !doc.tokens[end].is_word());
     (same_paragraph
@@ -1412,7 +1668,7 @@ fn content_before(
     // sentence goes on quoting after the attribution
     let goes_on = doc.tokens.get(next).is_some_and(|t| t.is_punct(','))
         && doc.is_in(next + 1, &["and", "but"])
-        && (next + 2..sentence_end).any(|t| doc.tokens[t].is_quote());
+        && doc.quote_count(next + 2..sentence_end) > 0;
     let last = if goes_on {
         content_end(doc, sentence_end)
     } else {

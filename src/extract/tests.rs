@@ -743,3 +743,166 @@ fn spoke_about_a_topic_attributes_but_spoke_for_about_an_hour_does_not() {
         "{found:?}"
     );
 }
+
+/// Texts that make a naive extractor do quadratic work, each about `bytes` long: quotation
+/// marks, cues, names and punctuation repeated, and long stretches followed by many short
+/// things that look back at them.
+fn pathological_texts(bytes: usize) -> Vec<(String, String)> {
+    // whole pieces, so that a text twice as long holds the same pieces twice over
+    let repeat = |piece: &str, bytes: usize| piece.repeat((bytes / piece.len()).max(1));
+    // distinct capitalized words: `Qaaaa Qbaaa …`
+    let word = |i: usize, head: char| -> String {
+        let mut w = String::from(head);
+        let mut k = i;
+        for _ in 0..4 {
+            w.push((b'a' + (k % 26) as u8) as char);
+            k /= 26;
+        }
+        w
+    };
+    let generated = |bytes: usize, f: &dyn Fn(usize) -> String| {
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < bytes {
+            text.push_str(&f(i));
+            i += 1;
+        }
+        text
+    };
+    let mut texts: Vec<(String, String)> = [
+        "“ ” ",
+        "\" ",
+        "\"",
+        "“",
+        "“ ",
+        "'",
+        "' ",
+        "“Yes,” Putin said. ",
+        "said ",
+        "according to ",
+        "Putin. ",
+        "Aa Bb. ",
+        "he said that ",
+        "A B C D ",
+        "\n",
+        "told ",
+        ", ",
+        ". ",
+        ".",
+        "that ",
+        "spoke ",
+        "he said that , , , , , , ",
+        "‘a’ ",
+        "a b c, said Putin, ",
+        "a b c, according to Putin, ",
+        "a b c, Putin said, “d” ",
+        "he wants to go ",
+        "Putin wants a, ",
+        "Putin said a b and says c d ",
+        "He said a, and says b, ",
+        "“A b c,” he said. “D e f.” ",
+        "\"PENCE: a b c\n",
+        "“a b c\n",
+        "“a b c d” ",
+        "Putin -- a b -- said c. ",
+        "Putin (a) said ",
+        "Aa, Bb, ",
+        "“a” said ",
+        "” said Putin ",
+        "his claim that a, ",
+        "Putin said: “a ",
+        "He said a b c. ",
+        "the Russian president said a b c. ",
+        "Aa Bb, who said a b c, ",
+        "a b, and the c ",
+        "he said a, saying ",
+        "called Putin as a “x” ",
+    ]
+    .iter()
+    .map(|piece| (format!("{piece:?} repeated"), repeat(piece, bytes)))
+    .collect();
+    texts.push(("one long word".into(), "a".repeat(bytes)));
+    texts.push((
+        "distinct names".into(),
+        generated(bytes, &|i| format!("{} ", word(i, 'Q'))),
+    ));
+    texts.push((
+        "distinct people quoted".into(),
+        generated(bytes, &|i| {
+            format!(
+                "{} {} said the plan is bad. “It is bad,” he said. ",
+                word(i, 'Q'),
+                word(i, 'Z')
+            )
+        }),
+    ));
+    texts.push((
+        "distinct presidents described".into(),
+        generated(bytes, &|i| {
+            format!(
+                "President {} {} said a b c. The president said d e f. ",
+                word(i, 'Q'),
+                word(i, 'Z')
+            )
+        }),
+    ));
+    // a long stretch, then many short things after it
+    let half = bytes / 2;
+    let then = |first: String, piece: &str| {
+        let rest = repeat(piece, bytes.saturating_sub(first.len()));
+        first + &rest
+    };
+    texts.push((
+        "a long sentence, then whole-sentence quotes".into(),
+        then(repeat("x ", half) + ". ", "“a b c d” "),
+    ));
+    texts.push((
+        "an open quote over many sentences".into(),
+        then("“".into(), "Aa said bb cc. ") + "”",
+    ));
+    texts.push((
+        "a long name, then pronoun speakers".into(),
+        then(
+            generated(half, &|i| format!("{} ", word(i, 'Q'))) + "Putin. Putin said a b c d. ",
+            "He said a b c d. ",
+        ),
+    ));
+    texts.push((
+        "a long speaker, then quotes it goes on saying".into(),
+        then(repeat("X", half) + " said: “a b c d.”\n", "“a b c d.”\n"),
+    ));
+    texts.push((
+        "single quotes, then a run of periods".into(),
+        then(repeat("‘a’ ", half), ". "),
+    ));
+    texts
+}
+
+/// Counts steps (tokens read, candidates looked at, bytes copied out; see `doc::step`), not
+/// time: a text twice as long must cost at most about twice as many.
+#[test]
+fn extraction_work_grows_linearly_with_pathological_input() {
+    let n = 16 * 1024;
+    let small = pathological_texts(n);
+    let large = pathological_texts(2 * n);
+    let mut failures = Vec::new();
+    for ((name, a), (_, b)) in small.iter().zip(&large) {
+        let before = doc::steps();
+        propose(a);
+        let at_n = doc::steps() - before;
+        propose(b);
+        let at_2n = doc::steps() - before - at_n;
+        assert!(at_n > 0, "{name}: no steps counted");
+        let ratio = at_2n as f64 / at_n as f64;
+        if ratio > 2.2 {
+            failures.push(format!(
+                "{name}: {at_n} steps at n, {at_2n} at 2n ({ratio:.2}×)"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "superlinear work:\n{}",
+        failures.join("\n")
+    );
+}
