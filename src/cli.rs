@@ -340,4 +340,30 @@ mod tests {
         assert_eq!(args.db_connect_timeout, Duration::from_secs(5));
         assert_eq!(args.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
     }
+
+    #[test]
+    fn database_flags_may_follow_a_nested_subcommand() {
+        let cli = Cli::try_parse_from([
+            "claim-registry",
+            "keys",
+            "create",
+            "--name",
+            "ingest",
+            "--role",
+            "submitter",
+            "--data-dir",
+            "elsewhere",
+            "--database-url",
+            "postgres://db.example/registry",
+        ])
+        .expect("--data-dir and --database-url are accepted after `keys create`");
+        let Command::Keys(args) = cli.command else {
+            panic!("keys parses as keys");
+        };
+        assert_eq!(args.database.data_dir, PathBuf::from("elsewhere"));
+        assert_eq!(
+            args.database.database_url.as_deref(),
+            Some("postgres://db.example/registry")
+        );
+    }
 }
