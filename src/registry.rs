@@ -150,7 +150,16 @@ impl Registry {
                 .ok_or_else(|| Error::not_found(&name))?;
             return Ok(RegisteredArticle::found(stored));
         }
-        let (stored, created) = articles::insert(&mut tx, &article).await?;
+        let (stored, created) = match articles::insert(&mut tx, &article).await {
+            Err(e) if store::is_unique_violation(&e, articles::REVISION_KEY) => {
+                return Err(Error::Aborted(format!(
+                    "another body of {} was registered as its next revision at the same time; \
+                     retry to register this one after it",
+                    article.url.given
+                )));
+            }
+            other => other?,
+        };
         if !created {
             remember(&mut tx, request.as_ref(), &stored.name.to_string()).await?;
             tx.commit().await?;

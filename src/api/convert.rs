@@ -374,6 +374,11 @@ pub fn encode_article(a: domain::Article) -> proto::Article {
         body_length: a.body_length,
         body_sha256: hex(&a.body_sha256),
         create_time: Some(encode_time(a.create_time)),
+        revision: a.revision,
+        previous_revision: a
+            .previous_revision
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
     }
 }
 

@@ -203,6 +203,11 @@ pub struct Article {
     pub body_sha256: Vec<u8>,
     /// When it was registered.
     pub create_time: OffsetDateTime,
+    /// Which body of its URL this is: 1 for the first registered, then 2, 3, … for each new
+    /// body registered at the same canonical URL (a correction, an update).
+    pub revision: u32,
+    /// The revision before this one at the same URL, if this is not the first.
+    pub previous_revision: Option<ArticleName>,
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ struct ArticleRow {
     body_length: i32,
     body_sha256: Vec<u8>,
     create_time: OffsetDateTime,
+    revision: i32,
+    previous_revision_id: Option<Uuid>,
 }
 
 impl From<ArticleRow> for Article {
@@ -40,6 +42,9 @@ impl From<ArticleRow> for Article {
             body_length: u32::try_from(row.body_length).unwrap_or_default(),
             body_sha256: row.body_sha256,
             create_time: row.create_time,
+            // the table's check keeps revisions positive
+            revision: u32::try_from(row.revision).unwrap_or(1),
+            previous_revision: row.previous_revision_id.map(ArticleName),
         }
     }
 }
@@ -48,24 +53,35 @@ impl From<ArticleRow> for Article {
 fn columns(with_body: bool) -> &'static str {
     if with_body {
         "id, url, canonical_url, title, publisher, authors, language_code, publish_time, \
-         body, body_length, body_sha256, create_time"
+         body, body_length, body_sha256, create_time, revision, previous_revision_id"
     } else {
         "id, url, canonical_url, title, publisher, authors, language_code, publish_time, \
-         null::text as body, body_length, body_sha256, create_time"
+         null::text as body, body_length, body_sha256, create_time, revision, previous_revision_id"
     }
 }
 
+/// The constraint two new revisions of one URL registered at once race on.
+pub const REVISION_KEY: &str = "articles_canonical_url_revision_key";
+
 /// Stores an article, or returns the stored one with the same canonical URL and body. The flag
-/// says whether this call stored it.
+/// says whether this call stored it. A new body at a URL already registered is stored as that
+/// URL's next revision, naming the latest one as its previous; two such at once violate
+/// [`REVISION_KEY`].
 pub async fn insert(
     conn: &mut PgConnection,
     article: &NewArticle,
 ) -> sqlx::Result<(Article, bool)> {
     let canonical = CanonicalUrl::of(&article.url);
     let inserted: Option<ArticleRow> = sqlx::query_as(&format!(
-        "insert into articles (id, url, canonical_url, title, publisher, authors, language_code, \
-                               publish_time, body, body_length, body_sha256) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+        "with latest as ( \
+             select id, revision from articles where canonical_url = $3 \
+             order by revision desc limit 1 \
+         ) \
+         insert into articles (id, url, canonical_url, title, publisher, authors, language_code, \
+                               publish_time, body, body_length, body_sha256, revision, \
+                               previous_revision_id) \
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                coalesce((select revision from latest), 0) + 1, (select id from latest) \
          on conflict on constraint articles_canonical_url_body_key do nothing \
          returning {}",
         columns(true)

@@ -52,13 +52,38 @@ async fn registering_the_same_article_again_returns_the_stored_one() {
 }
 
 #[tokio::test]
-async fn the_same_url_with_another_body_is_archived_as_another_article() {
+async fn a_new_body_at_a_registered_url_is_its_next_revision_and_old_quotes_stay_anchored() {
     let app = spawn_app().await;
     let first = app.create_article(URL, SAMPLE).await;
-    let second = app
-        .create_article(URL, &format!("{SAMPLE}\n\nUpdated at 14:00."))
+    let claim = app
+        .create_claim(
+            "Stop the bloodshed",
+            vec![crate::helpers::quote(
+                &first,
+                "The main thing now is to stop the bloodshed",
+            )],
+        )
         .await;
+    let updated = format!("Updated at 14:00.\n\n{SAMPLE}");
+    let second = app.create_article(URL, &updated).await;
     assert_ne!(first.name, second.name);
+    assert_eq!((first.revision, second.revision), (1, 2));
+    assert_eq!(first.previous_revision, "");
+    assert_eq!(second.previous_revision, first.name);
+    let third = app.create_article(URL, "A third body.").await;
+    assert_eq!(third.revision, 3);
+    assert_eq!(third.previous_revision, second.name);
+    // registering a known revision again finds it
+    let again = app
+        .submit_article(article_request(URL, &updated))
+        .await
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.article.unwrap().name, second.name);
+    // the quote made on the first revision still points at its text there
+    let read = app.get_claim(&claim.name).await.unwrap();
+    assert_eq!(read.quotes[0].article, first.name);
+    assert_eq!(read.quotes[0].span, claim.quotes[0].span);
 }
 
 #[tokio::test]
