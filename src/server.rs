@@ -32,7 +32,6 @@ use crate::api::proto::article_service_server::ArticleServiceServer;
 use crate::api::proto::claim_service_server::ClaimServiceServer;
 use crate::api::{self, ApiKeyApi, ArticleApi, ClaimApi};
 use crate::database::Database;
-use crate::error::Error;
 use crate::registry::Registry;
 
 pub use crate::api::gate::MAX_MESSAGE_BYTES;
@@ -44,9 +43,6 @@ const SERVICES: [&str; 3] = [
     "factcheck.v1.ClaimService",
     "factcheck.v1.ApiKeyService",
 ];
-
-/// The paths of our API's methods start with this; health and reflection do not.
-const API_PREFIX: &str = "/factcheck.v1.";
 
 /// How `serve` runs, besides the gRPC listener and the database.
 #[derive(Debug)]
@@ -211,8 +207,7 @@ async fn run_with(
     let result = Server::builder()
         .layer(trace)
         .layer(CallMetricsLayer)
-        .layer(ReadinessLayer(ready))
-        .layer(GateLayer::new(registry.clone()))
+        .layer(GateLayer::new(registry.clone(), ready))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -333,55 +328,5 @@ where
             crate::metrics::record_call(&path, response_code(&response), started.elapsed());
             Ok(response)
         })
-    }
-}
-
-/// Refuses our API's calls with UNAVAILABLE (and a RetryInfo) until the database is ready:
-/// before the migrations ran, a call could meet missing tables and fail as INTERNAL.
-#[derive(Debug, Clone)]
-struct ReadinessLayer(watch::Receiver<bool>);
-
-impl<S> Layer<S> for ReadinessLayer {
-    type Service = Readiness<S>;
-
-    fn layer(&self, inner: S) -> Readiness<S> {
-        Readiness {
-            inner,
-            ready: self.0.clone(),
-        }
-    }
-}
-
-/// The service [`ReadinessLayer`] wraps around the server's.
-#[derive(Debug, Clone)]
-struct Readiness<S> {
-    inner: S,
-    ready: watch::Receiver<bool>,
-}
-
-impl<S> Service<http::Request<Body>> for Readiness<S>
-where
-    S: Service<http::Request<Body>, Response = http::Response<Body>>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-{
-    type Response = http::Response<Body>;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        if *self.ready.borrow() || !request.uri().path().starts_with(API_PREFIX) {
-            return Box::pin(self.inner.call(request));
-        }
-        let not_yet = std::io::Error::new(
-            std::io::ErrorKind::NotConnected,
-            "the database is not reachable and migrated yet",
-        );
-        let status = tonic::Status::from(Error::Unavailable(sqlx::Error::Io(not_yet)));
-        Box::pin(std::future::ready(Ok(status.into_http())))
     }
 }

@@ -2,6 +2,8 @@
 //!
 //! In order, so that each refusal is the right one and costs as little as it can:
 //!
+//! 0. The database must be reachable and migrated: until then a call could meet missing tables
+//!    and fail as INTERNAL, so it is UNAVAILABLE (with a RetryInfo) instead.
 //! 1. The method must be one of ours ([`super::METHODS`]); any other path under the package is
 //!    UNIMPLEMENTED here, so a method added to the proto without a role can never run unguarded.
 //! 2. The content type must be gRPC with protobuf (`application/grpc`, `application/grpc+proto`);
@@ -22,12 +24,14 @@ use std::task::{Context, Poll};
 
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use prost::bytes::Bytes;
+use tokio::sync::watch;
 use tonic::Status;
 use tonic::body::Body;
 use tonic::codegen::http;
 use tower::{Layer, Service};
 
 use crate::domain::ApiKey;
+use crate::error::Error;
 use crate::registry::Registry;
 
 /// The largest request message the server accepts: room for the largest article body (1 MiB of
@@ -48,12 +52,14 @@ pub struct Caller(pub ApiKey);
 #[derive(Debug, Clone)]
 pub struct GateLayer {
     registry: Registry,
+    ready: watch::Receiver<bool>,
 }
 
 impl GateLayer {
-    /// A gate that authorizes callers against this registry's keys.
-    pub fn new(registry: Registry) -> Self {
-        GateLayer { registry }
+    /// A gate that authorizes callers against this registry's keys once `ready` says the
+    /// database is reachable and migrated.
+    pub fn new(registry: Registry, ready: watch::Receiver<bool>) -> Self {
+        GateLayer { registry, ready }
     }
 }
 
@@ -64,6 +70,7 @@ impl<S> Layer<S> for GateLayer {
         Gate {
             inner,
             registry: self.registry.clone(),
+            ready: self.ready.clone(),
         }
     }
 }
@@ -73,12 +80,14 @@ impl<S> Layer<S> for GateLayer {
 pub struct Gate<S> {
     inner: S,
     registry: Registry,
+    ready: watch::Receiver<bool>,
 }
 
 impl<S> Service<http::Request<Body>> for Gate<S>
 where
     S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = http::Response<Body>;
     type Error = S::Error;
@@ -91,6 +100,14 @@ where
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         if !request.uri().path().starts_with(GUARDED_PREFIX) {
             return Box::pin(self.inner.call(request));
+        }
+        if !*self.ready.borrow() {
+            let not_yet = std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                "the database is not reachable and migrated yet",
+            );
+            let status = Status::from(Error::Unavailable(sqlx::Error::Io(not_yet)));
+            return Box::pin(std::future::ready(Ok(status.into_http())));
         }
         // the service that was polled ready goes into the future; a fresh clone stays behind
         let fresh = self.inner.clone();
