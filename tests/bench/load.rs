@@ -12,7 +12,8 @@
 //!
 //! The database is the one `DATABASE_URL` names, else an embedded PostgreSQL in a temporary
 //! directory. Settings: `LOAD_SECONDS` (per scenario, default 5), `LOAD_CLIENTS` (concurrent
-//! calls in flight, default 50), `LOAD_CHANNELS` (HTTP/2 connections, default 4).
+//! calls in flight, default 50), `LOAD_CHANNELS` (HTTP/2 connections, default 4), `LOAD_POOL`
+//! (the service's database connections, default 10 as `serve`'s).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -231,6 +232,7 @@ fn main() {
     let seconds = setting("LOAD_SECONDS", 5);
     let clients = setting("LOAD_CLIENTS", 50);
     let channels = setting("LOAD_CHANNELS", 4).max(1);
+    let pool_size = u32::try_from(setting("LOAD_POOL", 10)).unwrap_or(10).max(1);
     let server = database_server();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -240,7 +242,7 @@ fn main() {
         let database = format!("load_{}", uuid::Uuid::new_v4().simple());
         let options = server.database(&database);
         create_database_if_missing(&options).await.expect("the load database is created");
-        let pool = database::pool(options.clone(), 10);
+        let pool = database::pool(options.clone(), pool_size);
         claim_registry::store::MIGRATOR.run(&pool).await.expect("migrations apply");
         let registry = Registry::new(pool.clone());
         let secret = |name: &str, role| {
@@ -306,7 +308,7 @@ fn main() {
             .await
             .unwrap();
         println!(
-            "load: {clients} concurrent calls over {channels} connections, {seconds} s per scenario, {} claims in {} articles\n",
+            "load: {clients} concurrent calls over {channels} connections, {pool_size} database connections, {seconds} s per scenario, {} claims in {} articles\n",
             claims.len(),
             article_names.len()
         );
