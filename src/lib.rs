@@ -9,10 +9,12 @@
 //!
 //! - [`server`]: the tonic server: our services plus health and reflection, a span per call,
 //!   graceful shutdown. [`server::run`] serves on a listener until a shutdown future completes.
-//! - [`api`]: the gRPC transport: generated protobuf types, decoding requests into domain types
-//!   (each bad field named), encoding replies, one handler per rpc.
-//! - [`registry`]: the use cases, one method each, one transaction each; authorization and
-//!   idempotent retries live here.
+//! - [`api`]: the gRPC transport: the gate every call passes before it is decoded (readiness,
+//!   the method's role, content type, API key, one message frame), the codec (undecodable input
+//!   and NULs are the client's fault), decoding requests into domain types (every bad field
+//!   named), encoding replies, one handler per rpc.
+//! - [`registry`]: the use cases, one method each, one transaction each; key verification (with
+//!   its one-second cache) and idempotent retries live here.
 //! - [`store`]: the SQL, one module per table group, rows mapped to domain types.
 //! - [`domain`]: the types everything above trades in, each built only by parsing its input:
 //!   articles, claims, quotes and their anchoring, verdicts, keys and roles, resource names, pages.

@@ -1,6 +1,6 @@
 use claim_registry::api::proto::{
-    ApiKey, CreateApiKeyRequest, CreateVerdictRequest, GetClaimRequest, ListApiKeysRequest,
-    ListArticlesRequest, RevokeApiKeyRequest, Verdict,
+    ApiKey, CreateApiKeyRequest, CreateApiKeyResponse, CreateVerdictRequest, GetClaimRequest,
+    ListApiKeysRequest, ListArticlesRequest, RevokeApiKeyRequest, Verdict,
 };
 use claim_registry::domain::Role;
 use tonic::{Code, Request};
@@ -53,6 +53,25 @@ async fn codes_for(app: &TestApp, role: Role, claim: &str) -> [Code; 4] {
         .await
         .map(drop);
     [code(read), code(submit), code(review), code(admin)]
+}
+
+/// Creates a key as the admin; `role` is the proto's number (1 reader … 4 admin).
+async fn create_key(app: &TestApp, name: &str, role: i32) -> CreateApiKeyResponse {
+    app.keys
+        .clone()
+        .create_api_key(app.as_role(
+            Role::Admin,
+            CreateApiKeyRequest {
+                api_key: Some(ApiKey {
+                    display_name: name.into(),
+                    role,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .expect("the admin creates the key")
+        .into_inner()
 }
 
 #[tokio::test]
@@ -117,22 +136,7 @@ async fn calls_without_a_valid_key_are_unauthenticated() {
 #[tokio::test]
 async fn an_admin_creates_a_key_that_works_until_it_is_revoked() {
     let app = spawn_app().await;
-    let created = app
-        .keys
-        .clone()
-        .create_api_key(app.as_role(
-            Role::Admin,
-            CreateApiKeyRequest {
-                api_key: Some(ApiKey {
-                    display_name: "alice".into(),
-                    role: 3,
-                    ..Default::default()
-                }),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_key(&app, "alice", 3).await;
     let secret = created.secret;
     assert!(secret.starts_with("crk_"));
     let stored: Vec<u8> =
@@ -433,22 +437,7 @@ async fn a_revoked_keys_name_is_never_given_to_another_key() {
 async fn a_key_revoked_on_one_replica_stops_working_on_another_within_a_second() {
     let app = spawn_app().await;
     let other = app.replica().await;
-    let created = app
-        .keys
-        .clone()
-        .create_api_key(app.as_role(
-            Role::Admin,
-            CreateApiKeyRequest {
-                api_key: Some(ApiKey {
-                    display_name: "dave".into(),
-                    role: 1,
-                    ..Default::default()
-                }),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_key(&app, "dave", 1).await;
     let list = || with_key(&created.secret, ListArticlesRequest::default());
     // the other replica verifies the key and remembers it
     other.articles.clone().list_articles(list()).await.unwrap();
