@@ -25,8 +25,9 @@ use claim_registry::api::proto::{
     ListClaimsRequest, Verdict,
 };
 use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
-use claim_registry::domain::{NewApiKey, Role};
+use claim_registry::domain::{ClaimName, NewApiKey, Role};
 use claim_registry::registry::Registry;
+use claim_registry::store::claims as claim_store;
 use sqlx::postgres::PgConnectOptions;
 use tonic::transport::{Channel, Server};
 use tonic_health::pb::HealthCheckRequest;
@@ -334,6 +335,24 @@ fn main() {
         })
         .await;
         get.print("GetClaim");
+
+        // the same read without gRPC: what the database and driver alone allow
+        let direct = drive(clients, seconds, {
+            let (pool, claims) = (pool.clone(), claims.clone());
+            move |c, n| {
+                let pool = pool.clone();
+                let name = ClaimName::parse(&claims[((c * 7919 + n) as usize) % claims.len()])
+                    .expect("claim names parse");
+                async move {
+                    match pool.acquire().await {
+                        Ok(mut conn) => claim_store::get(&mut conn, name).await.is_ok(),
+                        Err(_) => false,
+                    }
+                }
+            }
+        })
+        .await;
+        direct.print("GetClaim's read, store only");
 
         let list = drive(clients, seconds, {
             let (ours, names, reviewer) = (ours.clone(), article_names.clone(), reviewer.clone());
