@@ -288,7 +288,7 @@ impl Registry {
         if !claims::lock(&mut tx, claim).await? {
             return Err(Error::not_found(&claim));
         }
-        let id = verdicts::insert(
+        let stored = verdicts::insert_current(
             &mut tx,
             claim,
             &verdict,
@@ -296,10 +296,7 @@ impl Registry {
             reviewer.name.0,
         )
         .await?;
-        claims::set_current_verdict(&mut tx, claim, id, verdict.rating).await?;
-        let name = VerdictName { claim, id };
-        remember(&mut tx, request.as_ref(), &name.to_string()).await?;
-        let stored = fetch_verdict(&mut tx, name).await?;
+        remember(&mut tx, request.as_ref(), &stored.name.to_string()).await?;
         tx.commit().await?;
         Ok(stored)
     }

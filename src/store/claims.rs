@@ -575,24 +575,3 @@ pub async fn lock(conn: &mut PgConnection, name: ClaimName) -> sqlx::Result<bool
         .await?;
     Ok(row.is_some())
 }
-
-/// Makes a verdict the claim's current one, which marks the claim reviewed.
-pub async fn set_current_verdict(
-    conn: &mut PgConnection,
-    name: ClaimName,
-    verdict: Uuid,
-    rating: Rating,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "update claims \
-         set review_state = 'reviewed', current_verdict_id = $2, current_rating = $3, \
-             version = version + 1, update_time = now() \
-         where id = $1",
-    )
-    .bind(name.0)
-    .bind(verdict)
-    .bind(rating.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
-}

@@ -93,18 +93,41 @@ pub(super) fn from_json(claim: ClaimName, json: &str) -> sqlx::Result<Verdict> {
     })
 }
 
-/// Stores a verdict and its evidence, given by the key `reviewer_key` named `reviewer`.
-pub async fn insert(
+/// Stores a verdict with its evidence, given by the key `reviewer_key` named `reviewer`, and
+/// makes it its claim's current verdict (which marks the claim reviewed), all in one statement:
+/// the caller holds the claim's row lock, so the newest verdict is the current one. Returns the
+/// stored verdict without reading it back.
+pub async fn insert_current(
     conn: &mut PgConnection,
     claim: ClaimName,
     verdict: &NewVerdict,
     reviewer: &str,
     reviewer_key: Uuid,
-) -> sqlx::Result<Uuid> {
+) -> sqlx::Result<Verdict> {
     let id = Uuid::now_v7();
-    sqlx::query(
-        "insert into verdicts (id, claim_id, rating, textual_rating, explanation, reviewer, reviewer_key_id) \
-         values ($1, $2, $3, $4, $5, $6, $7)",
+    let (urls, titles): (Vec<&str>, Vec<&str>) = verdict
+        .evidence
+        .iter()
+        .map(|e| (e.url.as_str(), e.title.as_str()))
+        .unzip();
+    // foreign keys are checked at the end of the statement, when all three changes are made
+    let create_time: OffsetDateTime = sqlx::query_scalar(
+        "with verdict as ( \
+             insert into verdicts (id, claim_id, rating, textual_rating, explanation, reviewer, \
+                                   reviewer_key_id) \
+             values ($1, $2, $3, $4, $5, $6, $7) \
+             returning create_time \
+         ), evidence as ( \
+             insert into evidence_sources (verdict_id, position, url, title) \
+             select $1, (e.n - 1)::int4, e.url, e.title \
+             from unnest($8::text[], $9::text[]) with ordinality as e (url, title, n) \
+         ), claim as ( \
+             update claims \
+             set review_state = 'reviewed', current_verdict_id = $1, current_rating = $3, \
+                 version = version + 1, update_time = now() \
+             where id = $2 \
+         ) \
+         select create_time from verdict",
     )
     .bind(id)
     .bind(claim.0)
@@ -113,18 +136,19 @@ pub async fn insert(
     .bind(&verdict.explanation)
     .bind(reviewer)
     .bind(reviewer_key)
-    .execute(&mut *conn)
+    .bind(&urls)
+    .bind(&titles)
+    .fetch_one(&mut *conn)
     .await?;
-    for (position, source) in verdict.evidence.iter().enumerate() {
-        sqlx::query("insert into evidence_sources (verdict_id, position, url, title) values ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(i32::try_from(position).expect("at most 50 evidence sources"))
-            .bind(&source.url)
-            .bind(&source.title)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(id)
+    Ok(Verdict {
+        name: VerdictName { claim, id },
+        rating: verdict.rating,
+        textual_rating: verdict.textual_rating.clone(),
+        explanation: verdict.explanation.clone(),
+        evidence: verdict.evidence.clone(),
+        reviewer: reviewer.to_owned(),
+        create_time,
+    })
 }
 
 /// Completes verdict rows with their evidence, in one query.

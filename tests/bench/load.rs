@@ -163,28 +163,27 @@ fn pgbench() -> Option<PathBuf> {
 }
 
 /// pgbench running the statements of one `CreateVerdict` (as `src/store/` issues them: lock
-/// the claim, insert the verdict, make it current, read it back with its evidence) on a
-/// random claim of the registry, with `clients` connections for `seconds`; transactions/s.
+/// the claim, then insert the verdict with its evidence and make it current in one statement)
+/// on a random claim among the first `claims`, with `clients` connections for `seconds`, as the
+/// key `reviewer`; transactions/s.
 fn pgbench_create_verdict(
     options: &PgConnectOptions,
     clients: u64,
     seconds: u64,
     claims: usize,
+    reviewer: uuid::Uuid,
 ) -> Option<f64> {
     let Some(pgbench) = pgbench() else {
         println!("pgbench: not found on PATH or in /usr/lib/postgresql/*/bin; no ratio");
         return None;
     };
+    // the claim to judge is picked and locked in one statement, through a numbered copy of the
+    // claims' ids the bench made; then the one statement `verdicts::insert_current` runs
     let script = r#"
 \set k random(0, :claims - 1)
 begin;
-select id as claim from claims order by id offset :k limit 1 \gset
-select id from claims where id = :claim for update;
-select id as reviewer from api_keys where display_name = 'load-reviewer' \gset
-insert into verdicts (id, claim_id, rating, textual_rating, explanation, reviewer, reviewer_key_id) values (gen_random_uuid(), :claim, 'false', '', 'load test', 'load-reviewer', :reviewer) returning id as verdict \gset
-update claims set review_state = 'reviewed', current_verdict_id = :verdict, current_rating = 'false', version = version + 1, update_time = now() where id = :claim;
-select id, claim_id, rating, textual_rating, explanation, reviewer, create_time from verdicts where id = :verdict;
-select verdict_id, url, title from evidence_sources where verdict_id = :verdict;
+select id as claim from claims where id = (select id from load_claims where n = :k) for update \gset
+with verdict as (insert into verdicts (id, claim_id, rating, textual_rating, explanation, reviewer, reviewer_key_id) values (gen_random_uuid(), :claim, 'false', '', 'load test', 'load-reviewer', :reviewer) returning id, create_time), evidence as (insert into evidence_sources (verdict_id, position, url, title) select (select id from verdict), (e.n - 1)::int4, e.url, e.title from unnest('{}'::text[], '{}'::text[]) with ordinality as e (url, title, n)), claim as (update claims set review_state = 'reviewed', current_verdict_id = (select id from verdict), current_rating = 'false', version = version + 1, update_time = now() where id = :claim) select create_time from verdict;
 commit;
 "#;
     let path =
@@ -195,6 +194,8 @@ commit;
         .args(["-n", "-j", "2", "-M", "prepared"])
         .arg("-D")
         .arg(format!("claims={claims}"))
+        .arg("-D")
+        .arg(format!("reviewer={reviewer}"))
         .arg("-c")
         .arg(clients.to_string())
         .arg("-T")
@@ -390,7 +391,25 @@ fn main() {
         .await;
         verdicts.print("CreateVerdict");
 
-        let pgbench = pgbench_create_verdict(&options, clients, seconds, claims.len().min(200));
+        sqlx::query(
+            "create table load_claims as \
+             select (row_number() over (order by id) - 1)::int4 as n, id from claims",
+        )
+        .execute(&pool)
+        .await
+        .expect("the claims are numbered for pgbench");
+        let reviewer_key: uuid::Uuid =
+            sqlx::query_scalar("select id from api_keys where display_name = 'load-reviewer'")
+                .fetch_one(&pool)
+                .await
+                .expect("the reviewer's key");
+        let pgbench = pgbench_create_verdict(
+            &options,
+            clients,
+            seconds,
+            claims.len().min(200),
+            reviewer_key,
+        );
         if let Some(tps) = pgbench {
             println!("{:<34} {tps:>9.0} transactions/s (same SQL, {clients} clients)", "pgbench CreateVerdict SQL");
         }
