@@ -54,16 +54,7 @@ async fn registering_the_same_article_again_returns_the_stored_one() {
 #[tokio::test]
 async fn a_new_body_at_a_registered_url_is_its_next_revision_and_old_quotes_stay_anchored() {
     let app = spawn_app().await;
-    let first = app.create_article(URL, SAMPLE).await;
-    let claim = app
-        .create_claim(
-            "Stop the bloodshed",
-            vec![crate::helpers::quote(
-                &first,
-                "The main thing now is to stop the bloodshed",
-            )],
-        )
-        .await;
+    let (first, claim) = app.sample_claim(URL).await;
     let updated = format!("Updated at 14:00.\n\n{SAMPLE}");
     let second = app.create_article(URL, &updated).await;
     assert_ne!(first.name, second.name);

@@ -180,7 +180,7 @@ async fn an_admin_creates_a_key_that_works_until_it_is_revoked() {
 }
 
 #[tokio::test]
-async fn a_second_active_key_with_the_same_name_already_exists() {
+async fn a_key_name_in_use_is_refused_as_already_existing() {
     let app = spawn_app().await;
     let request = || CreateApiKeyRequest {
         api_key: Some(ApiKey {
@@ -341,16 +341,7 @@ async fn refusals_carry_details_a_client_can_act_on() {
 #[tokio::test]
 async fn a_request_id_belongs_to_the_key_that_sent_it() {
     let app = spawn_app().await;
-    let article = app.create_article("https://example.com/a", SAMPLE).await;
-    let claim = app
-        .create_claim(
-            "Stop the bloodshed",
-            vec![crate::helpers::quote(
-                &article,
-                "The main thing now is to stop the bloodshed",
-            )],
-        )
-        .await;
+    let (_, claim) = app.sample_claim("https://example.com/a").await;
     let request = CreateVerdictRequest {
         parent: claim.name.clone(),
         verdict: Some(Verdict {

@@ -13,7 +13,7 @@ use prost::Message;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::helpers::{SAMPLE, article_request, frame, quote, spawn_app};
+use crate::helpers::{SAMPLE_QUOTE, article_request, frame, quote, spawn_app};
 
 const GRPC: &str = "application/grpc";
 const MISSING: &str = "articles/0190d8a0-0000-7000-8000-000000000000";
@@ -372,10 +372,7 @@ fn claim_cases(f: &Fixtures) -> Vec<Case> {
         claim: Some(Claim {
             statement: "Civilian casualties are unacceptable".into(),
             claimant: "Vladimir Putin".into(),
-            quotes: vec![quote(
-                &f.article,
-                "The main thing now is to stop the bloodshed",
-            )],
+            quotes: vec![quote(&f.article, SAMPLE_QUOTE)],
             ..Default::default()
         }),
         request_id: String::new(),
@@ -1103,18 +1100,7 @@ fn framing_cases() -> Vec<Case> {
 #[tokio::test]
 async fn every_bad_request_to_every_rpc_is_refused_precisely_and_writes_nothing() {
     let app = spawn_app().await;
-    let article = app
-        .create_article("https://example.com/putin", SAMPLE)
-        .await;
-    let claim = app
-        .create_claim(
-            "The main thing is to stop the bloodshed",
-            vec![quote(
-                &article,
-                "The main thing now is to stop the bloodshed",
-            )],
-        )
-        .await;
+    let (article, claim) = app.sample_claim("https://example.com/putin").await;
     let fixtures = Fixtures { article, claim };
     let mut cases = article_cases();
     cases.extend(claim_cases(&fixtures));

@@ -6,7 +6,7 @@ use claim_registry::domain::Role;
 use prost_types::FieldMask;
 use tonic::Code;
 
-use crate::helpers::{SAMPLE, assert_bad_field, offset_of, quote, spawn_app};
+use crate::helpers::{SAMPLE, SAMPLE_QUOTE, assert_bad_field, offset_of, quote, spawn_app};
 
 const NEGOTIATIONS: &str = "We start from the belief that there is no alternative to resolving the \
                             Palestinian-Israeli conflict through negotiations";
@@ -55,10 +55,7 @@ async fn a_quote_given_only_as_text_is_found_and_its_speaker_is_the_nearest_ment
     let claim = app
         .create_claim(
             "Civilian casualties are unacceptable",
-            vec![quote(
-                &article,
-                "The main thing now is to stop the bloodshed",
-            )],
+            vec![quote(&article, SAMPLE_QUOTE)],
         )
         .await;
     let q = &claim.quotes[0];

@@ -27,6 +27,9 @@ use uuid::Uuid;
 /// depend on files outside the repository.
 pub const SAMPLE: &str = include_str!("../data/sample-excerpt.txt");
 
+/// A direct quote that stands in [`SAMPLE`] exactly once.
+pub const SAMPLE_QUOTE: &str = "The main thing now is to stop the bloodshed";
+
 /// Connection options for the PostgreSQL server the tests use, started once per test binary.
 fn shared_server() -> PgConnectOptions {
     static SERVER: OnceLock<PgConnectOptions> = OnceLock::new();
@@ -248,6 +251,18 @@ impl TestApp {
         self.try_create_claim(statement, quotes)
             .await
             .expect("the claim is registered")
+    }
+
+    /// Registers [`SAMPLE`] at `url` and a claim quoting [`SAMPLE_QUOTE`] in it, as a submitter.
+    pub async fn sample_claim(&self, url: &str) -> (Article, Claim) {
+        let article = self.create_article(url, SAMPLE).await;
+        let claim = self
+            .create_claim(
+                "The main thing is to stop the bloodshed",
+                vec![quote(&article, SAMPLE_QUOTE)],
+            )
+            .await;
+        (article, claim)
     }
 
     /// Reads a claim as a reader.
