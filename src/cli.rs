@@ -100,6 +100,14 @@ struct ServeArgs {
     /// off the network.
     #[arg(long, env = "CLAIM_REGISTRY_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
+    /// Most claims kept in memory for GetClaim; 0 reads every claim from the database. A cached
+    /// claim is at most 1 s behind a change made through another replica.
+    #[arg(
+        long,
+        env = "CLAIM_REGISTRY_CLAIM_CACHE_ENTRIES",
+        default_value_t = crate::registry::DEFAULT_CLAIM_CACHE_ENTRIES
+    )]
+    claim_cache_entries: usize,
 }
 
 #[derive(Debug, Args)]
@@ -201,6 +209,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         connect_timeout: args.db_connect_timeout,
         admin_key_dir: args.database.data_dir,
         metrics,
+        claim_cache_entries: args.claim_cache_entries,
     };
     crate::server::serve(listener, database, settings, shutdown_signal()).await
 }

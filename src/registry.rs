@@ -2,12 +2,17 @@
 //! transaction, on domain types. The gRPC layer translates to and from it; the CLI's `keys`
 //! command uses it directly.
 
+mod claim_cache;
+mod feed;
 mod key_cache;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
+use claim_cache::ClaimCache;
+pub use claim_cache::MAX_STALENESS;
+pub use feed::POLL_INTERVAL;
 pub use key_cache::KEY_CACHE_TTL;
 use key_cache::KeyCache;
 
@@ -63,14 +68,27 @@ pub struct Registry {
     pool: PgPool,
     /// Keys verified in the last second, shared by every clone.
     keys: Arc<KeyCache>,
+    /// Claims read lately, kept current by the change log; shared by every clone.
+    claims: Arc<ClaimCache>,
 }
 
+/// How many claims a registry keeps in memory by default for `GetClaim`.
+pub const DEFAULT_CLAIM_CACHE_ENTRIES: usize = 100_000;
+
 impl Registry {
-    /// A registry on a pool whose database is migrated.
+    /// A registry on a pool whose database is migrated, caching up to
+    /// [`DEFAULT_CLAIM_CACHE_ENTRIES`] claims.
     pub fn new(pool: PgPool) -> Self {
+        Self::with_claim_cache(pool, DEFAULT_CLAIM_CACHE_ENTRIES)
+    }
+
+    /// A registry that caches up to about `entries` claims for `GetClaim`; 0 caches none. The
+    /// cache serves claims only while [`Registry::follow_changes`] runs.
+    pub fn with_claim_cache(pool: PgPool, entries: usize) -> Self {
         Registry {
             pool,
             keys: Arc::default(),
+            claims: Arc::new(ClaimCache::new(entries)),
         }
     }
 
@@ -228,10 +246,18 @@ impl Registry {
         Ok(stored)
     }
 
-    /// One claim with its quotes and current verdict.
-    pub async fn get_claim(&self, name: ClaimName) -> Result<Claim, Error> {
+    /// One claim with its quotes and current verdict: from the cache when it holds the claim
+    /// and is fresh (at most [`MAX_STALENESS`] behind a change through another replica, never
+    /// behind one through this replica), else from the database.
+    pub async fn get_claim(&self, name: ClaimName) -> Result<Arc<Claim>, Error> {
+        if let Some(claim) = self.claims.get(&name.0) {
+            return Ok(claim);
+        }
+        let ticket = self.claims.ticket(&name.0);
         let mut conn = self.pool.acquire().await?;
-        fetch_claim(&mut conn, name).await
+        let claim = Arc::new(fetch_claim(&mut conn, name).await?);
+        self.claims.insert(ticket, Arc::clone(&claim));
+        Ok(claim)
     }
 
     /// A page of claims in `order`, after `after`.
@@ -266,6 +292,7 @@ impl Registry {
         }
         let claim = fetch_claim(&mut tx, patch.name).await?;
         tx.commit().await?;
+        self.claims.evict([patch.name.0]);
         Ok(claim)
     }
 
@@ -298,6 +325,7 @@ impl Registry {
         .await?;
         remember(&mut tx, request.as_ref(), &stored.name.to_string()).await?;
         tx.commit().await?;
+        self.claims.evict([claim.0]);
         Ok(stored)
     }
 

@@ -53,6 +53,8 @@ pub struct Settings {
     pub admin_key_dir: PathBuf,
     /// Where to serve Prometheus metrics over HTTP, if anywhere.
     pub metrics: Option<TcpListener>,
+    /// Most claims kept in memory for `GetClaim`; 0 keeps none.
+    pub claim_cache_entries: usize,
 }
 
 /// The service as `claim-registry serve` runs it. Serves on `listener` at once, reporting
@@ -67,7 +69,7 @@ pub async fn serve(
     settings: Settings,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let registry = Registry::new(database.pool.clone());
+    let registry = Registry::with_claim_cache(database.pool.clone(), settings.claim_cache_entries);
     let metrics = match settings.metrics {
         Some(listener) => Some(crate::metrics::serve(listener, database.pool.clone())?),
         None => None,
@@ -167,6 +169,7 @@ async fn run_with(
             .await;
     }
     let health_task = tokio::spawn(watch_database(reporter, registry.clone(), ready.clone()));
+    let follower = tokio::spawn(follow_changes(registry.clone(), ready.clone()));
 
     // our API, health, and google.rpc's error details, so that grpcurl can decode the
     // BadRequest field violations of an INVALID_ARGUMENT
@@ -230,6 +233,7 @@ async fn run_with(
         )
         .await;
     health_task.abort();
+    follower.abort();
     result?;
     tracing::info!("server stopped");
     Ok(())
@@ -243,6 +247,15 @@ fn response_code<B>(response: &http::Response<B>) -> tonic::Code {
         .headers()
         .get("grpc-status")
         .map_or(tonic::Code::Ok, |v| tonic::Code::from_bytes(v.as_bytes()))
+}
+
+/// Follows the change log once the database is `ready` (migrated: the log exists), for as long
+/// as the server runs.
+async fn follow_changes(registry: Registry, mut ready: watch::Receiver<bool>) {
+    if ready.wait_for(|ready| *ready).await.is_err() {
+        return;
+    }
+    registry.follow_changes().await;
 }
 
 /// Reports NOT_SERVING until the database is `ready`, then SERVING while it answers and

@@ -66,7 +66,7 @@ impl ClaimService for ClaimApi {
         let name = ClaimName::parse(&request.get_ref().name).field("name")?;
         let claim = self.registry.get_claim(name).await?;
         Ok(Response::new(GetClaimResponse {
-            claim: Some(encode_claim(claim)),
+            claim: Some(encode_claim(std::sync::Arc::unwrap_or_clone(claim))),
         }))
     }
 

@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod articles;
+pub mod changes;
 pub mod claims;
 pub mod idempotency;
 pub mod verdicts;

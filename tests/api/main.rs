@@ -5,6 +5,7 @@
 mod articles;
 mod auth;
 mod bad_input;
+mod changes;
 mod claims;
 mod database;
 mod extraction;

@@ -67,6 +67,7 @@ async fn the_metrics_endpoint_counts_calls_by_method_and_code_and_shows_latency_
         connect_timeout: Duration::from_secs(10),
         admin_key_dir: tempfile::tempdir().unwrap().keep(),
         metrics: Some(metrics),
+        claim_cache_entries: claim_registry::registry::DEFAULT_CLAIM_CACHE_ENTRIES,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let service = tokio::spawn(claim_registry::server::serve(

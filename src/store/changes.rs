@@ -1,0 +1,124 @@
+//! The `changes` table: the log of every change to articles, claims, quotes and verdicts, which
+//! triggers write in the changing transaction (migration 0006).
+//!
+//! A reader follows the log by snapshots, not by sequence numbers: [`Position`] is the snapshot
+//! it last read at, and [`since`] returns the rows committed after it, each exactly once, with
+//! the position to read from next. Why sequence numbers alone would skip rows is in the
+//! migration.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Where a reader of the log stands: a PostgreSQL snapshot in its text form
+/// (`xmin:xmax:xip,...`). The rows visible in it have been read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position(String);
+
+/// What a row of the log says happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// An article was registered.
+    ArticleCreated,
+    /// A claim was registered.
+    ClaimCreated,
+    /// A claim's own columns changed: an edit, or a new current verdict.
+    ClaimUpdated,
+    /// A quote was added to a claim.
+    QuoteCreated,
+    /// A verdict was given on a claim.
+    VerdictCreated,
+}
+
+impl ChangeKind {
+    fn from_stored(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "article_created" => ChangeKind::ArticleCreated,
+            "claim_created" => ChangeKind::ClaimCreated,
+            "claim_updated" => ChangeKind::ClaimUpdated,
+            "quote_created" => ChangeKind::QuoteCreated,
+            "verdict_created" => ChangeKind::VerdictCreated,
+            _ => return None,
+        })
+    }
+}
+
+/// One row of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The row's number: the order rows were written in.
+    pub seq: i64,
+    /// What happened.
+    pub kind: ChangeKind,
+    /// The article it happened to, or the article of the quote added.
+    pub article: Option<Uuid>,
+    /// The claim it happened to, or the claim of the quote or verdict added.
+    pub claim: Option<Uuid>,
+    /// The verdict given.
+    pub verdict: Option<Uuid>,
+    /// When the change was made (its transaction's start).
+    pub time: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    position: String,
+    seq: Option<i64>,
+    kind: Option<String>,
+    article_id: Option<Uuid>,
+    claim_id: Option<Uuid>,
+    verdict_id: Option<Uuid>,
+    change_time: Option<OffsetDateTime>,
+}
+
+/// The position now: following the log from here reads every change committed from now on.
+/// Read it in the same transaction (at REPEATABLE READ) as the state it starts from.
+pub async fn now(conn: &mut PgConnection) -> sqlx::Result<Position> {
+    let snapshot: String = sqlx::query_scalar("select pg_current_snapshot()::text")
+        .fetch_one(conn)
+        .await?;
+    Ok(Position(snapshot))
+}
+
+/// The changes committed since `position`, in the order they were written, and the position
+/// after them. One statement: its snapshot both selects the rows and is the next position.
+pub async fn since(
+    conn: &mut PgConnection,
+    position: &Position,
+) -> sqlx::Result<(Vec<Change>, Position)> {
+    // the rows of transactions older than the old snapshot's oldest running one were all
+    // visible in it; the index on txid starts the scan there
+    let rows: Vec<ChangeRow> = sqlx::query_as(
+        "select s.position, c.seq, c.kind, c.article_id, c.claim_id, c.verdict_id, \
+                c.change_time \
+         from (select pg_current_snapshot()::text as position) s \
+         left join lateral ( \
+             select seq, kind, article_id, claim_id, verdict_id, change_time \
+             from changes \
+             where txid >= pg_snapshot_xmin($1::pg_snapshot) \
+               and not pg_visible_in_snapshot(txid, $1::pg_snapshot) \
+         ) c on true \
+         order by c.seq",
+    )
+    .bind(&position.0)
+    .fetch_all(conn)
+    .await?;
+    let next = rows
+        .first()
+        .map(|row| Position(row.position.clone()))
+        .unwrap_or_else(|| position.clone());
+    let changes = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(Change {
+                seq: row.seq?,
+                kind: ChangeKind::from_stored(row.kind.as_deref()?)?,
+                article: row.article_id,
+                claim: row.claim_id,
+                verdict: row.verdict_id,
+                time: row.change_time?,
+            })
+        })
+        .collect();
+    Ok((changes, next))
+}
