@@ -40,6 +40,18 @@ pub enum Error {
     /// The request conflicts with a resource that exists. Becomes ALREADY_EXISTS.
     #[error("{0}")]
     AlreadyExists(String),
+    /// The resource is not in the state the request needs, and retrying will not change that
+    /// (a claim with its most quotes, a suggestion decided before). Becomes
+    /// FAILED_PRECONDITION with a `PreconditionFailure` detail naming the subject.
+    #[error("{description}")]
+    FailedPrecondition {
+        /// A short type for the failed condition, e.g. `QUOTE_LIMIT`.
+        kind: &'static str,
+        /// What the condition is about: a resource name, or a request field.
+        subject: String,
+        /// What is wrong, in a sentence.
+        description: String,
+    },
     /// The request raced another change, e.g. a stale etag. Becomes ABORTED with a `RetryInfo`:
     /// re-read and retry.
     #[error("{0}")]
@@ -162,6 +174,7 @@ impl Error {
             Error::InvalidArgument(_) => Code::InvalidArgument,
             Error::NotFound { .. } => Code::NotFound,
             Error::AlreadyExists(_) => Code::AlreadyExists,
+            Error::FailedPrecondition { .. } => Code::FailedPrecondition,
             Error::Aborted(_) => Code::Aborted,
             Error::Unauthenticated { .. } => Code::Unauthenticated,
             Error::PermissionDenied { .. } => Code::PermissionDenied,
@@ -206,6 +219,13 @@ impl Error {
                     ("key_role".to_owned(), held.to_string()),
                 ]),
             ),
+            Error::FailedPrecondition {
+                kind,
+                subject,
+                description,
+            } => ErrorDetails::with_precondition_failure(vec![
+                tonic_types::PreconditionViolation::new(*kind, subject, description),
+            ]),
             Error::Aborted(_) => ErrorDetails::with_retry_info(Some(RETRY_AFTER_ABORTED)),
             Error::Unavailable(_) => ErrorDetails::with_retry_info(Some(RETRY_AFTER_UNAVAILABLE)),
             Error::AlreadyExists(_) | Error::Internal(_) => ErrorDetails::new(),

@@ -21,9 +21,10 @@ use uuid::Uuid;
 
 use crate::domain::limits::MAX_EXTRACTED_CLAIMS_PER_ARTICLE;
 use crate::domain::{
-    ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleBody, ArticleName, Claim, ClaimName,
-    ClaimOrder, ClaimPatch, Cursor, NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, Quote,
-    QuoteDraft, Resource, Role, Span, Verdict, VerdictName,
+    ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleBody, ArticleName, Claim, ClaimMatch,
+    ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch, Cursor, MatchDecision, MatchState,
+    NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, Quote, QuoteDraft, Resource, Role, Span,
+    Verdict, VerdictName,
 };
 use crate::error::{Credentials, Error, FieldViolation};
 use crate::extract::Proposal;
@@ -31,7 +32,7 @@ use crate::store::api_keys::Revoked;
 use crate::store::articles::ArticleFilter;
 use crate::store::claims::{ClaimFilter, ClaimRecord, UpdateOutcome};
 use crate::store::idempotency::{Earlier, IdempotencyKey};
-use crate::store::{self, Page, api_keys, articles, claims, idempotency, verdicts};
+use crate::store::{self, Page, api_keys, articles, claims, idempotency, matches, verdicts};
 
 /// The display name of the admin key a new registry creates for itself.
 pub const BOOTSTRAP_ADMIN_NAME: &str = "bootstrap-admin";
@@ -327,6 +328,123 @@ impl Registry {
         tx.commit().await?;
         self.claims.evict([claim.0]);
         Ok(stored)
+    }
+
+    /// Adds a quote to a claim: the claim made again, in another article. The quote is anchored
+    /// like those of a new claim; the same words at the same place twice are refused. Returns
+    /// the claim with all its quotes.
+    pub async fn add_quote(
+        &self,
+        claim: ClaimName,
+        draft: QuoteDraft,
+        request: Option<IdempotencyKey>,
+    ) -> Result<Claim, Error> {
+        let mut tx = self.pool.begin().await?;
+        if earlier(&mut tx, request.as_ref()).await?.is_some() {
+            return fetch_claim(&mut tx, claim).await;
+        }
+        if !claims::lock(&mut tx, claim).await? {
+            return Err(Error::not_found_in(&claim, "parent"));
+        }
+        let article = draft.article;
+        let bodies = articles::bodies(&mut tx, &[article.0]).await?;
+        let body = bodies
+            .get(&article.0)
+            .ok_or_else(|| Error::not_found_in(&article, "quote.article"))?;
+        let quote = draft.anchor(body).map_err(|rejection| {
+            Error::invalid(format!("quote.{}", rejection.field), rejection.description)
+        })?;
+        let current = fetch_claim(&mut tx, claim).await?;
+        if current.quotes.len() >= crate::domain::limits::MAX_QUOTES_PER_CLAIM {
+            return Err(Error::FailedPrecondition {
+                kind: "QUOTE_LIMIT",
+                subject: claim.to_string(),
+                description: format!(
+                    "{claim} has {} quotes, the most a claim may have",
+                    current.quotes.len()
+                ),
+            });
+        }
+        if current
+            .quotes
+            .iter()
+            .any(|q| q.article == quote.article && q.quote.span == quote.quote.span)
+        {
+            return Err(Error::AlreadyExists(format!(
+                "{claim} already has the quote at [{}, {}) of {}",
+                quote.quote.span.start, quote.quote.span.end, quote.article
+            )));
+        }
+        claims::add_quote(&mut tx, claim, &quote).await?;
+        remember(&mut tx, request.as_ref(), &claim.to_string()).await?;
+        let stored = fetch_claim(&mut tx, claim).await?;
+        tx.commit().await?;
+        self.claims.evict([claim.0]);
+        Ok(stored)
+    }
+
+    /// A page of matches: of one claim, best first, or of every claim (`None`), newest first.
+    pub async fn list_matches(
+        &self,
+        claim: Option<ClaimName>,
+        state: Option<MatchState>,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> Result<Page<ClaimMatch>, Error> {
+        let mut conn = self.pool.acquire().await?;
+        if let Some(claim) = claim
+            && claims::get(&mut conn, claim).await?.is_none()
+        {
+            return Err(Error::not_found_in(&claim, "parent"));
+        }
+        Ok(matches::list(&mut conn, claim, state, after, limit).await?)
+    }
+
+    /// Decides suggestions, all or none: each must exist and still be a suggestion. Returns the
+    /// matches as they now stand, in the order given.
+    pub async fn review_matches(
+        &self,
+        reviews: &[(ClaimMatchName, MatchDecision)],
+        reviewer: &ApiKey,
+    ) -> Result<Vec<ClaimMatch>, Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut decided = Vec::with_capacity(reviews.len());
+        let mut missing = Vec::new();
+        let mut not_open = Vec::new();
+        for (i, (name, decision)) in reviews.iter().enumerate() {
+            let outcome = matches::review(
+                &mut tx,
+                *name,
+                *decision,
+                &reviewer.display_name,
+                reviewer.name.0,
+            )
+            .await?;
+            match outcome {
+                matches::Reviewed::Now(m) => decided.push(m),
+                matches::Reviewed::NotSuggested(m) => not_open.push((i, m)),
+                matches::Reviewed::Missing => missing.push((i, *name)),
+            }
+        }
+        if let Some((i, name)) = missing.first() {
+            return Err(Error::not_found_in(name, format!("reviews[{i}].name")));
+        }
+        if let Some((i, m)) = not_open.first() {
+            return Err(Error::FailedPrecondition {
+                kind: "NOT_SUGGESTED",
+                subject: format!("reviews[{i}].name"),
+                description: format!(
+                    "{} is {}, not a suggestion: only open suggestions are accepted or rejected",
+                    m.name,
+                    m.state.as_str()
+                ),
+            });
+        }
+        tx.commit().await?;
+        // a claim's "previously checked" follows its links
+        self.claims
+            .evict(reviews.iter().map(|(name, _)| name.claim.0));
+        Ok(decided)
     }
 
     /// A page of a claim's verdicts, newest first.

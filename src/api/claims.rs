@@ -3,19 +3,22 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    encode_claim, encode_proposal, encode_verdict, idempotency_key, new_claim, new_verdict,
-    next_page_token, page, rating, required, review_state,
+    encode_claim, encode_match, encode_proposal, encode_verdict, idempotency_key, match_decision,
+    match_state, new_claim, new_quote, new_verdict, next_page_token, page, rating, required,
+    review_state,
 };
 use super::proto::claim_service_server::ClaimService;
 use super::proto::{
-    CreateClaimRequest, CreateClaimResponse, CreateVerdictRequest, CreateVerdictResponse,
-    ExtractClaimsRequest, ExtractClaimsResponse, GetClaimRequest, GetClaimResponse,
+    AddQuoteRequest, AddQuoteResponse, CreateClaimRequest, CreateClaimResponse,
+    CreateVerdictRequest, CreateVerdictResponse, ExtractClaimsRequest, ExtractClaimsResponse,
+    GetClaimRequest, GetClaimResponse, ListClaimMatchesRequest, ListClaimMatchesResponse,
     ListClaimsRequest, ListClaimsResponse, ListVerdictsRequest, ListVerdictsResponse,
-    UpdateClaimRequest, UpdateClaimResponse,
+    ReviewClaimMatchesRequest, ReviewClaimMatchesResponse, SearchClaimsRequest,
+    SearchClaimsResponse, UpdateClaimRequest, UpdateClaimResponse,
 };
 use crate::domain::{
-    ArticleBody, ArticleName, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion, Cursor, PageSize,
-    PageToken, limits, required_text,
+    ArticleBody, ArticleName, ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion,
+    Cursor, PageSize, PageToken, limits, required_text,
 };
 use crate::error::{Error, FieldContext, Violations};
 use crate::registry::Registry;
@@ -33,6 +36,9 @@ impl ClaimApi {
         ClaimApi { registry }
     }
 }
+
+/// The most suggestions one ReviewClaimMatches call may decide.
+const MAX_MATCH_REVIEWS: usize = 500;
 
 /// The fields UpdateClaim can change.
 const UPDATABLE: [&str; 2] = ["statement", "claimant"];
@@ -90,8 +96,15 @@ impl ClaimService for ClaimApi {
             ClaimOrder::parse(&request.order_by, !request.article.is_empty()),
             "order_by",
         );
-        let (Some(article), Some(review_state), Some(rating), Some(size), Some(order)) =
-            (article, review_state, rating, size, order)
+        let speaker = v.check(speaker_filter(&request.speaker), "speaker");
+        let (
+            Some(article),
+            Some(review_state),
+            Some(rating),
+            Some(size),
+            Some(order),
+            Some(speaker),
+        ) = (article, review_state, rating, size, order, speaker)
         else {
             return Err(v.into_error().into());
         };
@@ -100,12 +113,15 @@ impl ClaimService for ClaimApi {
             claimant: Some(request.claimant.trim().to_owned()).filter(|c| !c.is_empty()),
             review_state,
             rating,
+            speaker,
         };
-        // a token is bound to the filters and the order; the default order adds nothing, so
-        // that tokens handed out before there was a choice of order keep working
+        // a token is bound to the filters and the order; the default order and an absent
+        // speaker add nothing, so that tokens handed out before there was a choice of either
+        // keep working
+        let filters = format!("{filter:?}").replace(", speaker: None", "");
         let listing = match order {
-            ClaimOrder::NewestFirst => format!("{filter:?}"),
-            other => format!("{filter:?} order_by={}", other.as_str()),
+            ClaimOrder::NewestFirst => filters,
+            other => format!("{filters} order_by={}", other.as_str()),
         };
         let after = match PageToken::parse(&request.page_token, &listing).field("page_token")? {
             // a token made for the text order carries the position it stopped at
@@ -265,4 +281,142 @@ impl ClaimService for ClaimApi {
             next_page_token,
         }))
     }
+    async fn add_quote(
+        &self,
+        request: Request<AddQuoteRequest>,
+    ) -> Result<Response<AddQuoteResponse>, Status> {
+        let caller = super::caller(&request)?;
+        let request = request.into_inner();
+        let key = idempotency_key(
+            &caller,
+            &request.request_id,
+            "/factcheck.v1.ClaimService/AddQuote",
+            &request,
+        )?;
+        let mut v = Violations::default();
+        let claim = v.check(ClaimName::parse(&request.parent), "parent");
+        let quote = v.take(new_quote(request.quote));
+        let (Some(claim), Some(quote)) = (claim, quote) else {
+            return Err(v.into_error().into());
+        };
+        let claim = self.registry.add_quote(claim, quote, key).await?;
+        Ok(Response::new(AddQuoteResponse {
+            claim: Some(encode_claim(claim)),
+        }))
+    }
+
+    async fn list_claim_matches(
+        &self,
+        request: Request<ListClaimMatchesRequest>,
+    ) -> Result<Response<ListClaimMatchesResponse>, Status> {
+        super::caller(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let claim = if request.parent == "claims/-" {
+            Some(None)
+        } else {
+            v.check(ClaimName::parse(&request.parent), "parent")
+                .map(Some)
+        };
+        let state = v.take(match_state(request.state, "state"));
+        let size = v.check(PageSize::parse(request.page_size), "page_size");
+        let (Some(claim), Some(state), Some(size)) = (claim, state, size) else {
+            return Err(v.into_error().into());
+        };
+        let listing = format!("{} {state:?}", request.parent);
+        let after = PageToken::parse(&request.page_token, &listing)
+            .field("page_token")?
+            .map(|token| token.cursor());
+        let found = self
+            .registry
+            .list_matches(claim, state, after, size.get())
+            .await?;
+        let next_page_token = found
+            .next_after
+            .map(|id| {
+                let cursor = Cursor {
+                    id,
+                    key: found.next_key,
+                };
+                PageToken::at(cursor, &listing).encode()
+            })
+            .unwrap_or_default();
+        Ok(Response::new(ListClaimMatchesResponse {
+            matches: found.items.into_iter().map(encode_match).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn review_claim_matches(
+        &self,
+        request: Request<ReviewClaimMatchesRequest>,
+    ) -> Result<Response<ReviewClaimMatchesResponse>, Status> {
+        let caller = super::caller(&request)?;
+        let request = request.into_inner();
+        if request.reviews.is_empty() {
+            return Err(Error::invalid("reviews", "must hold at least one review").into());
+        }
+        if request.reviews.len() > MAX_MATCH_REVIEWS {
+            return Err(Error::invalid(
+                "reviews",
+                format!(
+                    "must hold at most {MAX_MATCH_REVIEWS} reviews, not {}",
+                    request.reviews.len()
+                ),
+            )
+            .into());
+        }
+        let mut v = Violations::default();
+        let mut reviews = Vec::with_capacity(request.reviews.len());
+        for (i, review) in request.reviews.iter().enumerate() {
+            let name = v.check(
+                ClaimMatchName::parse(&review.name),
+                format!("reviews[{i}].name"),
+            );
+            let decision = v.take(match_decision(
+                review.decision,
+                &format!("reviews[{i}].decision"),
+            ));
+            if let (Some(name), Some(decision)) = (name, decision) {
+                if reviews.iter().any(|(n, _)| *n == name) {
+                    v.check::<()>(
+                        Err(format!("names {name} a second time")),
+                        format!("reviews[{i}].name"),
+                    );
+                }
+                reviews.push((name, decision));
+            }
+        }
+        if !v.is_empty() {
+            return Err(v.into_error().into());
+        }
+        let decided = self.registry.review_matches(&reviews, &caller).await?;
+        Ok(Response::new(ReviewClaimMatchesResponse {
+            matches: decided.into_iter().map(encode_match).collect(),
+        }))
+    }
+
+    async fn search_claims(
+        &self,
+        request: Request<SearchClaimsRequest>,
+    ) -> Result<Response<SearchClaimsResponse>, Status> {
+        super::caller(&request)?;
+        Err(Status::unimplemented(
+            "SearchClaims is not built yet (issue 8): list claims by speaker, claimant or \
+             article with ListClaims meanwhile",
+        ))
+    }
+}
+
+/// A speaker filter: trimmed, at most as long as a claimant; `None` when empty.
+fn speaker_filter(given: &str) -> Result<Option<String>, String> {
+    let speaker = given.trim();
+    let chars = speaker.chars().count();
+    if chars > crate::domain::limits::MAX_CLAIMANT_CHARS {
+        return Err(format!(
+            "must be at most {} characters, not {chars}",
+            crate::domain::limits::MAX_CLAIMANT_CHARS
+        ));
+    }
+    Ok(Some(speaker.to_owned()).filter(|s| !s.is_empty()))
 }

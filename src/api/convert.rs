@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::proto;
 use crate::domain::{
-    self, ApiKey, ArticleBody, ArticleName, EvidenceSource, LanguageCode, NewArticle, NewClaim,
-    NewVerdict, Origin, PageSize, PageToken, QuoteDraft, QuoteKind, Rating, ReviewState, Span,
-    WebUrl, limits, optional_text, required_text,
+    self, ApiKey, ArticleBody, ArticleName, EvidenceSource, LanguageCode, MatchDecision,
+    MatchState, NewArticle, NewClaim, NewVerdict, Origin, PageSize, PageToken, QuoteDraft,
+    QuoteKind, Rating, ReviewState, Span, WebUrl, limits, optional_text, required_text,
 };
 use crate::error::{Error, FieldContext, Violations};
 use crate::store::Page;
@@ -165,6 +165,41 @@ fn quote_text(text: String) -> Result<String, String> {
         ));
     }
     Ok(text)
+}
+
+/// A quote to add to a claim: an appearance; every bad field is named under `quote`.
+pub fn new_quote(q: Option<proto::Quote>) -> Result<QuoteDraft, Error> {
+    quote(required(q, "quote")?, "quote")
+}
+
+/// A match state filter; `None` for unspecified.
+pub fn match_state(value: i32, field: &str) -> Result<Option<MatchState>, Error> {
+    use proto::MatchState as P;
+    Ok(Some(match P::try_from(value) {
+        Ok(P::Unspecified) => return Ok(None),
+        Ok(P::Matched) => MatchState::Matched,
+        Ok(P::Suggested) => MatchState::Suggested,
+        Ok(P::Accepted) => MatchState::Accepted,
+        Ok(P::Rejected) => MatchState::Rejected,
+        Err(_) => {
+            return Err(Error::invalid(
+                field,
+                format!("{value} is not a MatchState"),
+            ));
+        }
+    }))
+}
+
+/// A reviewer's decision: ACCEPTED or REJECTED, nothing else.
+pub fn match_decision(value: i32, field: &str) -> Result<MatchDecision, Error> {
+    match match_state(value, field)? {
+        Some(MatchState::Accepted) => Ok(MatchDecision::Accept),
+        Some(MatchState::Rejected) => Ok(MatchDecision::Reject),
+        _ => Err(Error::invalid(
+            field,
+            "must be MATCH_STATE_ACCEPTED or MATCH_STATE_REJECTED",
+        )),
+    }
 }
 
 fn quote(q: proto::Quote, path: &str) -> Result<QuoteDraft, Error> {
@@ -445,6 +480,25 @@ pub fn encode_verdict(v: domain::Verdict) -> proto::Verdict {
     }
 }
 
+/// A link between claims as the API shows it.
+pub fn encode_match(m: domain::ClaimMatch) -> proto::ClaimMatch {
+    let state = match m.state {
+        MatchState::Matched => proto::MatchState::Matched,
+        MatchState::Suggested => proto::MatchState::Suggested,
+        MatchState::Accepted => proto::MatchState::Accepted,
+        MatchState::Rejected => proto::MatchState::Rejected,
+    };
+    proto::ClaimMatch {
+        name: m.name.to_string(),
+        matched_claim: m.name.matched.to_string(),
+        score: m.score,
+        state: state.into(),
+        reviewer: m.reviewer.unwrap_or_default(),
+        create_time: Some(encode_time(m.create_time)),
+        review_time: m.review_time.map(encode_time),
+    }
+}
+
 /// A claim as the API shows it.
 pub fn encode_claim(c: domain::Claim) -> proto::Claim {
     let review_state = match c.review_state {
@@ -463,6 +517,11 @@ pub fn encode_claim(c: domain::Claim) -> proto::Claim {
         update_time: Some(encode_time(c.update_time)),
         origin: encode_origin(c.origin).into(),
         checkworthiness: c.checkworthiness.unwrap_or_default(),
+        previously_checked: c.previously_checked.map(|p| proto::PreviouslyChecked {
+            claim: p.claim.to_string(),
+            verdict: Some(encode_verdict(p.verdict)),
+            r#match: Some(encode_match(p.link)),
+        }),
     }
 }
 

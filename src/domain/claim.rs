@@ -201,6 +201,8 @@ pub struct Claim {
     pub origin: Origin,
     /// How worth checking its statement is, in [0, 1], when scored.
     pub checkworthiness: Option<f32>,
+    /// The verdict of an earlier claim it is linked to, when that claim has one.
+    pub previously_checked: Option<super::PreviouslyChecked>,
 }
 
 #[cfg(test)]

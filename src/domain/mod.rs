@@ -5,6 +5,7 @@
 mod api_key;
 mod article;
 mod claim;
+mod matching;
 mod names;
 mod page;
 mod quote;
@@ -14,7 +15,8 @@ mod verdict;
 pub use api_key::{ApiKey, ApiKeySecret, NewApiKey, Role};
 pub use article::{Article, ArticleBody, CanonicalUrl, LanguageCode, NewArticle, WebUrl};
 pub use claim::{Claim, ClaimOrder, ClaimPatch, ClaimVersion, NewClaim, Origin, ReviewState};
-pub use names::{ApiKeyName, ArticleName, ClaimName, Resource, VerdictName};
+pub use matching::{ClaimMatch, MatchDecision, MatchState, PreviouslyChecked};
+pub use names::{ApiKeyName, ArticleName, ClaimMatchName, ClaimName, Resource, VerdictName};
 pub use page::{Cursor, PageSize, PageToken};
 pub use quote::{Anchored, Quote, QuoteDraft, QuoteKind, QuoteRejection, Span};
 pub use text::{optional_text, required_text, timestamp};

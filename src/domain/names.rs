@@ -91,6 +91,44 @@ impl Resource for VerdictName {
     const TYPE: &'static str = "factcheck.v1.Verdict";
 }
 
+/// The name of a link from a claim to an earlier one that says the same,
+/// `claims/{claim_id}/matches/{matched_claim_id}`: links live under the later claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClaimMatchName {
+    /// The later claim.
+    pub claim: ClaimName,
+    /// The earlier claim it says the same as.
+    pub matched: ClaimName,
+}
+
+impl ClaimMatchName {
+    /// Parses `claims/{id}/matches/{id}`.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        const FORM: &str = "claims/{claim_id}/matches/{matched_claim_id}";
+        if name.is_empty() {
+            return Err(format!("is required, as {FORM}"));
+        }
+        let refuse = || format!("must be a resource name {FORM} with UUID ids, not {name:?}");
+        let (claim, matched) = name.split_once("/matches/").ok_or_else(refuse)?;
+        let claim = ClaimName::parse(claim).map_err(|_| refuse())?;
+        let matched = Uuid::try_parse(matched).map_err(|_| refuse())?;
+        Ok(ClaimMatchName {
+            claim,
+            matched: ClaimName(matched),
+        })
+    }
+}
+
+impl fmt::Display for ClaimMatchName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/matches/{}", self.claim, self.matched.0)
+    }
+}
+
+impl Resource for ClaimMatchName {
+    const TYPE: &'static str = "factcheck.v1.ClaimMatch";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +137,17 @@ mod tests {
     fn a_name_round_trips_through_display_and_parse() {
         let name = ClaimName(Uuid::now_v7());
         assert_eq!(ClaimName::parse(&name.to_string()).unwrap(), name);
+    }
+
+    #[test]
+    fn a_match_name_round_trips_and_names_its_form_when_malformed() {
+        let name = ClaimMatchName {
+            claim: ClaimName(Uuid::now_v7()),
+            matched: ClaimName(Uuid::now_v7()),
+        };
+        assert_eq!(ClaimMatchName::parse(&name.to_string()).unwrap(), name);
+        let err = ClaimMatchName::parse(&format!("claims/{}/verdicts/x", name.claim.0));
+        assert!(err.unwrap_err().contains("matches/{matched_claim_id}"));
     }
 
     #[test]

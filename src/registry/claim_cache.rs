@@ -156,6 +156,7 @@ mod tests {
             update_time: time::OffsetDateTime::UNIX_EPOCH,
             origin: Origin::Manual,
             checkworthiness: None,
+            previously_checked: None,
         })
     }
 

@@ -13,8 +13,9 @@ use uuid::Uuid;
 use super::Page;
 use super::verdicts::{self, current_verdict_json, undecodable};
 use crate::domain::{
-    Anchored, ArticleName, Claim, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion, Cursor, Origin,
-    Quote, QuoteKind, Rating, ReviewState, Span,
+    Anchored, ArticleName, Claim, ClaimMatch, ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch,
+    ClaimVersion, Cursor, MatchState, Origin, PreviouslyChecked, Quote, QuoteKind, Rating,
+    ReviewState, Span,
 };
 
 /// A claim as [`completed`] reads it: its columns, its sort key in the listing, its quotes and
@@ -33,6 +34,13 @@ struct ClaimRow {
     sort_key: Option<i32>,
     quotes: Option<String>,
     verdict: Option<String>,
+    linked_claim_id: Option<Uuid>,
+    link_score: Option<f32>,
+    link_state: Option<String>,
+    link_reviewer: Option<String>,
+    link_create_time: Option<OffsetDateTime>,
+    link_review_time: Option<OffsetDateTime>,
+    linked_verdict: Option<String>,
 }
 
 /// A quote as `json_agg` of a `quotes` row writes it: the table's column names.
@@ -99,6 +107,32 @@ impl QuoteJson {
 impl ClaimRow {
     fn into_claim(self) -> sqlx::Result<Claim> {
         let name = ClaimName(self.id);
+        let previously_checked = match (
+            self.linked_claim_id,
+            self.linked_verdict.as_deref(),
+            self.link_state.as_deref().and_then(MatchState::from_stored),
+            self.link_create_time,
+        ) {
+            (Some(earlier), Some(verdict), Some(state), Some(create_time)) => {
+                let earlier = ClaimName(earlier);
+                Some(PreviouslyChecked {
+                    claim: earlier,
+                    verdict: verdicts::from_json(earlier, verdict)?,
+                    link: ClaimMatch {
+                        name: ClaimMatchName {
+                            claim: name,
+                            matched: earlier,
+                        },
+                        score: self.link_score.unwrap_or_default(),
+                        state,
+                        reviewer: self.link_reviewer,
+                        create_time,
+                        review_time: self.link_review_time,
+                    },
+                })
+            }
+            _ => None,
+        };
         let quotes: Vec<QuoteJson> = match &self.quotes {
             Some(json) => serde_json::from_str(json).map_err(undecodable)?,
             None => Vec::new(),
@@ -125,6 +159,7 @@ impl ClaimRow {
             // the table's check allows only the two origins
             origin: Origin::from_stored(&self.origin).unwrap_or(Origin::Manual),
             checkworthiness: self.checkworthiness,
+            previously_checked,
         })
     }
 }
@@ -185,26 +220,44 @@ pub async fn insert(
     .bind(claims.iter().map(|c| c.checkworthiness).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
+    let mut quotes = Vec::new();
+    for (id, claim) in ids.iter().zip(claims) {
+        quotes.extend(
+            claim
+                .quotes
+                .iter()
+                .enumerate()
+                .map(|(position, quote)| (*id, position, quote)),
+        );
+    }
+    insert_quotes(conn, quotes).await?;
+    Ok(ids.into_iter().map(ClaimName).collect())
+}
+
+/// Inserts quotes of claims, each at its position among its claim's quotes, in one statement
+/// (the quotes' trigger re-checks every anchor).
+async fn insert_quotes(
+    conn: &mut PgConnection,
+    quotes: Vec<(Uuid, usize, &Quote)>,
+) -> sqlx::Result<()> {
     // the quotes as columns, one array each, for one multi-row insert
     let mut q = QuoteColumns::default();
-    for (id, claim) in ids.iter().zip(claims) {
-        for (position, quote) in claim.quotes.iter().enumerate() {
-            let cue = quote.cue.as_ref();
-            q.claim_id.push(*id);
-            q.position.push(offset(position));
-            q.article_id.push(quote.article.0);
-            q.start.push(offset(quote.quote.span.start));
-            q.end.push(offset(quote.quote.span.end));
-            q.text.push(quote.quote.text.as_str());
-            q.speaker.push(quote.speaker.text.as_str());
-            q.speaker_start.push(offset(quote.speaker.span.start));
-            q.speaker_end.push(offset(quote.speaker.span.end));
-            q.cue.push(cue.map(|c| c.text.as_str()));
-            q.cue_start.push(cue.map(|c| offset(c.span.start)));
-            q.cue_end.push(cue.map(|c| offset(c.span.end)));
-            q.kind.push(quote.kind.as_str());
-            q.resolved_speaker.push(quote.resolved_speaker.as_deref());
-        }
+    for (id, position, quote) in quotes {
+        let cue = quote.cue.as_ref();
+        q.claim_id.push(id);
+        q.position.push(offset(position));
+        q.article_id.push(quote.article.0);
+        q.start.push(offset(quote.quote.span.start));
+        q.end.push(offset(quote.quote.span.end));
+        q.text.push(quote.quote.text.as_str());
+        q.speaker.push(quote.speaker.text.as_str());
+        q.speaker_start.push(offset(quote.speaker.span.start));
+        q.speaker_end.push(offset(quote.speaker.span.end));
+        q.cue.push(cue.map(|c| c.text.as_str()));
+        q.cue_start.push(cue.map(|c| offset(c.span.start)));
+        q.cue_end.push(cue.map(|c| offset(c.span.end)));
+        q.kind.push(quote.kind.as_str());
+        q.resolved_speaker.push(quote.resolved_speaker.as_deref());
     }
     sqlx::query(
         "insert into quotes (claim_id, position, article_id, start_offset, end_offset, text, \
@@ -230,7 +283,28 @@ pub async fn insert(
     .bind(q.resolved_speaker)
     .execute(&mut *conn)
     .await?;
-    Ok(ids.into_iter().map(ClaimName).collect())
+    Ok(())
+}
+
+/// Adds a quote to a claim, after its others, and bumps the claim's version: an appearance of
+/// the claim in another article. The caller holds the claim's lock ([`lock`]). Returns how many
+/// quotes the claim had before.
+pub async fn add_quote(
+    conn: &mut PgConnection,
+    claim: ClaimName,
+    quote: &Quote,
+) -> sqlx::Result<usize> {
+    let before: i64 = sqlx::query_scalar("select count(*) from quotes where claim_id = $1")
+        .bind(claim.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    let before = usize::try_from(before).unwrap_or_default();
+    insert_quotes(&mut *conn, vec![(claim.0, before, quote)]).await?;
+    sqlx::query("update claims set version = version + 1, update_time = now() where id = $1")
+        .bind(claim.0)
+        .execute(conn)
+        .await?;
+    Ok(before)
 }
 
 /// Wraps a page query (`inner`, selecting [`PAGE_COLUMNS`] and an int4 `sort_key` from claims
@@ -245,12 +319,27 @@ fn completed<'a>(
         "select p.id, p.statement, p.claimant, p.review_state, p.version, p.create_time, \
                 p.update_time, p.origin, p.checkworthiness, p.sort_key, \
                 (select json_agg(q order by q.position)::text from quotes q \
-                 where q.claim_id = p.id) as quotes, ",
+                 where q.claim_id = p.id) as quotes, \
+                pc.matched_claim_id as linked_claim_id, pc.score as link_score, \
+                pc.state as link_state, pc.reviewer as link_reviewer, \
+                pc.create_time as link_create_time, pc.review_time as link_review_time, ",
     );
     qb.push(current_verdict_json("p"));
-    qb.push(" as verdict from (");
+    qb.push(" as verdict, ");
+    qb.push(current_verdict_json("pc"));
+    qb.push(" as linked_verdict from (");
     inner(qb);
-    qb.push(") p");
+    // the earlier claim this one is linked to that has a verdict, the most alike first
+    qb.push(
+        ") p left join lateral ( \
+             select m.matched_claim_id, m.score, m.state, m.reviewer, m.create_time, \
+                    m.review_time, mc.current_verdict_id \
+             from claim_matches m join claims mc on mc.id = m.matched_claim_id \
+             where m.claim_id = p.id and m.state in ('matched', 'accepted') \
+               and mc.current_verdict_id is not null \
+             order by m.score desc, m.matched_claim_id limit 1 \
+         ) pc on true",
+    );
     if !order.is_empty() {
         qb.push(" order by ");
         qb.push(order);
@@ -306,6 +395,8 @@ pub struct ClaimFilter {
     pub review_state: Option<ReviewState>,
     /// Only claims whose current verdict has this rating.
     pub rating: Option<Rating>,
+    /// Only claims whose claimant, or a quote's resolved speaker, is this name in any case.
+    pub speaker: Option<String>,
 }
 
 /// Joins conditions with `where` first and `and` after.
@@ -356,7 +447,21 @@ pub fn list_query(
     };
     let claimant = filter.claimant.clone();
     let rating = filter.rating;
+    let speaker = filter.speaker.clone();
     let sift = move |qb: &mut QueryBuilder<'static, Postgres>, w: &mut Conditions| {
+        if let Some(speaker) = speaker {
+            // the speaker's claims first, through the two indexes on lower(...), then the
+            // listing's order over them: a speaker's claims are few beside all claims
+            w.next(qb)
+                .push("c.id = any(array(select id from claims where lower(claimant) = lower(")
+                .push_bind(speaker.clone())
+                .push(
+                    ") union select claim_id from quotes \
+                     where lower(resolved_speaker) = lower(",
+                )
+                .push_bind(speaker)
+                .push(")))");
+        }
         if let Some(claimant) = claimant {
             w.next(qb).push("c.claimant = ").push_bind(claimant);
         }

@@ -7,6 +7,7 @@ pub mod articles;
 pub mod changes;
 pub mod claims;
 pub mod idempotency;
+pub mod matches;
 pub mod verdicts;
 
 /// The migrations in `migrations/`, embedded in the binary and applied at start.

@@ -11,6 +11,7 @@ mod database;
 mod extraction;
 mod helpers;
 mod listing;
+mod matching;
 mod metrics;
 mod pagination;
 mod verdicts;

@@ -167,6 +167,16 @@ pub async fn seed(conn: &mut PgConnection, claims: i64, articles: i64) -> sqlx::
         .execute(&mut *tx)
         .await?;
     }
+    // one claim in twenty linked to the claim registered before it, as the matcher would
+    let earlier = v7(&format!("{start_ms} + 1000000 + i - 1"), "'c' || (i - 1)");
+    sqlx::query(&format!(
+        "insert into claim_matches (id, claim_id, matched_claim_id, score, state) \
+         select gen_random_uuid(), {claim_id}, {earlier}, 0.95, 'matched' \
+         from generate_series(2, $1) i where i % 20 = 0"
+    ))
+    .bind(claims)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     sqlx::query("vacuum analyze").execute(&mut *conn).await?;
     eprintln!(
@@ -256,6 +266,7 @@ impl Case {
                 pick.review_state
             }),
             rating: self.rating.then_some(pick.rating),
+            speaker: None,
         }
     }
 }
