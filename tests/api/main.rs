@@ -14,4 +14,5 @@ mod listing;
 mod matching;
 mod metrics;
 mod pagination;
+mod search;
 mod verdicts;

@@ -1,0 +1,328 @@
+//! SearchClaims by words and meaning, matching on registration with both thresholds, and the
+//! index every replica derives from the database.
+
+use std::time::{Duration, Instant};
+
+use claim_registry::api::proto::{
+    Claim, CreateVerdictRequest, ListClaimMatchesRequest, MatchState, Ranking, Rating,
+    SearchClaimsRequest, SearchClaimsResponse, Signal, Verdict,
+};
+use claim_registry::domain::Role;
+use claim_registry::registry::Thresholds;
+
+use crate::helpers::{
+    SAMPLE, SAMPLE_QUOTE, TestApp, assert_bad_field, embedder, quote, spawn_app,
+    spawn_app_with_model,
+};
+
+async fn search(app: &TestApp, request: SearchClaimsRequest) -> SearchClaimsResponse {
+    app.claims
+        .clone()
+        .search_claims(app.as_role(Role::Reader, request))
+        .await
+        .expect("the search answers")
+        .into_inner()
+}
+
+fn query(text: &str) -> SearchClaimsRequest {
+    SearchClaimsRequest {
+        query: text.into(),
+        ..Default::default()
+    }
+}
+
+/// Searches until `found` holds of the reply, for at most five seconds; the reply and how long
+/// it took.
+async fn search_until(
+    app: &TestApp,
+    request: SearchClaimsRequest,
+    found: impl Fn(&SearchClaimsResponse) -> bool,
+) -> (SearchClaimsResponse, Duration) {
+    let started = Instant::now();
+    loop {
+        let reply = app
+            .claims
+            .clone()
+            .search_claims(app.as_role(Role::Reader, request.clone()))
+            .await
+            .map(|r| r.into_inner());
+        if let Ok(reply) = reply
+            && (found(&reply) || started.elapsed() > Duration::from_secs(5))
+        {
+            return (reply, started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn names(reply: &SearchClaimsResponse) -> Vec<&str> {
+    reply
+        .results
+        .iter()
+        .map(|r| r.claim.as_ref().unwrap().name.as_str())
+        .collect()
+}
+
+async fn claim(app: &TestApp, statement: &str) -> Claim {
+    let article = app
+        .create_article(
+            &format!("https://news.example/{}", uuid::Uuid::now_v7()),
+            SAMPLE,
+        )
+        .await;
+    app.create_claim(statement, vec![quote(&article, SAMPLE_QUOTE)])
+        .await
+}
+
+async fn give_verdict(app: &TestApp, claim: &str) {
+    let request = CreateVerdictRequest {
+        parent: claim.into(),
+        verdict: Some(Verdict {
+            rating: Rating::False.into(),
+            explanation: "The bureau's figures show 3.9 percent.".into(),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    app.claims
+        .clone()
+        .create_verdict(app.as_role(Role::Reviewer, request))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_claim_is_found_by_its_words_and_by_a_paraphrase_in_other_words() {
+    let app = spawn_app_with_model(Thresholds::default()).await;
+    let jobs = claim(
+        &app,
+        "The unemployment rate fell to 3.5 percent in September",
+    )
+    .await;
+    let _other = claim(
+        &app,
+        "The city council approved a new budget for public parks",
+    )
+    .await;
+
+    let (by_words, _) = search_until(&app, query("unemployment rate September"), |r| {
+        names(r).first() == Some(&jobs.name.as_str())
+    })
+    .await;
+    assert_eq!(names(&by_words)[0], jobs.name);
+    let first = &by_words.results[0];
+    assert!(first.signals.contains(&(Signal::Lexical as i32)));
+    let statement = first
+        .highlights
+        .iter()
+        .find(|h| h.field == "statement")
+        .expect("the statement's matched words are highlighted");
+    let spans: Vec<String> = statement
+        .spans
+        .iter()
+        .map(|s| {
+            jobs.statement
+                .chars()
+                .skip(s.start as usize)
+                .take((s.end - s.start) as usize)
+                .collect()
+        })
+        .collect();
+    assert!(spans.contains(&"unemployment".to_owned()), "{spans:?}");
+    assert_eq!(by_words.ranking, Ranking::Hybrid as i32);
+
+    let (by_meaning, _) = search_until(&app, query("Fewer people are out of work now"), |r| {
+        !r.results.is_empty()
+    })
+    .await;
+    let first = &by_meaning.results[0];
+    assert_eq!(first.claim.as_ref().unwrap().name, jobs.name);
+    assert!(first.signals.contains(&(Signal::Semantic as i32)));
+    assert!(first.similarity > 0.3, "{first:?}");
+}
+
+#[tokio::test]
+async fn query_syntax_is_text_and_filters_combine() {
+    let app = spawn_app_with_model(Thresholds::default()).await;
+    let jobs = claim(
+        &app,
+        "The unemployment rate fell to 3.5 percent in September",
+    )
+    .await;
+    give_verdict(&app, &jobs.name).await;
+    for text in [
+        "unemployment: \"rate\" -September #jobs AND (fell*",
+        "title:unemployment OR rate^2 ~ \\",
+    ] {
+        let (reply, _) = search_until(&app, query(text), |r| {
+            names(r).first() == Some(&jobs.name.as_str())
+        })
+        .await;
+        assert_eq!(names(&reply).first(), Some(&jobs.name.as_str()), "{text}");
+    }
+    let reviewed = SearchClaimsRequest {
+        rating: Rating::False.into(),
+        speaker: jobs.claimant.to_uppercase(),
+        language_code: "en".into(),
+        ..query("unemployment")
+    };
+    let (reply, _) = search_until(&app, reviewed, |r| !r.results.is_empty()).await;
+    assert_eq!(names(&reply), [jobs.name.as_str()]);
+    let other_rating = SearchClaimsRequest {
+        rating: Rating::True.into(),
+        ..query("unemployment")
+    };
+    assert!(search(&app, other_rating).await.results.is_empty());
+
+    let status = app
+        .claims
+        .clone()
+        .search_claims(app.as_role(
+            Role::Reader,
+            SearchClaimsRequest {
+                query: "  ".into(),
+                rating: 42,
+                language_code: "not a language!".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    for field in ["query", "rating", "language_code"] {
+        assert_bad_field(&status, field);
+    }
+}
+
+#[tokio::test]
+async fn a_new_claim_is_searchable_on_another_replica_and_a_restarted_one_rebuilds_its_index() {
+    let one = spawn_app_with_model(Thresholds::default()).await;
+    let two = one
+        .replica_with(Some(embedder()), Thresholds::default())
+        .await;
+    let parks = claim(
+        &one,
+        "The city council approved a new budget for public parks",
+    )
+    .await;
+    let (reply, took) = search_until(&two, query("budget for parks"), |r| {
+        names(r).contains(&parks.name.as_str())
+    })
+    .await;
+    assert!(names(&reply).contains(&parks.name.as_str()));
+    eprintln!("searchable on another replica after {took:?}");
+
+    drop(two);
+    // a replica started now builds its index from the database
+    let three = one.replica_with(None, Thresholds::default()).await;
+    let (reply, _) =
+        search_until(&three, query("budget for parks"), |r| !r.results.is_empty()).await;
+    assert_eq!(names(&reply), [parks.name.as_str()]);
+    assert_eq!(
+        reply.ranking,
+        Ranking::Lexical as i32,
+        "no model: words alone"
+    );
+    assert!(reply.ranking_note.contains("model"), "{reply:?}");
+}
+
+#[tokio::test]
+async fn a_claim_like_a_checked_one_is_linked_or_suggested_by_the_thresholds() {
+    let checked_text = "The unemployment rate fell to 3.5 percent in September";
+    let same_text = "In September the unemployment rate dropped to 3.5 percent";
+    let near_text = "Unemployment is at its lowest level in fifty years";
+    let vectors = embedder()
+        .embed(&[checked_text, same_text, near_text])
+        .unwrap();
+    let cosine = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    let (same, near) = (
+        cosine(&vectors[0], &vectors[1]),
+        cosine(&vectors[0], &vectors[2]),
+    );
+    assert!(same > near, "the paraphrase is closer: {same} vs {near}");
+    // thresholds between the two similarities: the paraphrase is linked, the other suggested
+    let thresholds = Thresholds {
+        matched: (same + near) / 2.0,
+        suggested: near - 0.05,
+    };
+    let app = spawn_app_with_model(thresholds).await;
+    let checked = claim(&app, checked_text).await;
+    give_verdict(&app, &checked.name).await;
+    // the earlier claim is embedded before the later ones are registered
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let same = claim(&app, same_text).await;
+    let near = claim(&app, near_text).await;
+
+    let started = Instant::now();
+    let linked = loop {
+        let read = app.get_claim(&same.name).await.unwrap();
+        if read.previously_checked.is_some() || started.elapsed() > Duration::from_secs(10) {
+            break read;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let Some(previously) = linked.previously_checked else {
+        let found: Vec<(String, i64)> = sqlx::query_as(
+            "select m.state || ' ' || m.score || ' ' || m.matched_claim_id, \
+                    (select count(*) from claim_work) \
+             from claim_matches m",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+        panic!("the paraphrase is not linked to the checked claim ({thresholds:?}): {found:?}");
+    };
+    assert_eq!(previously.claim, checked.name);
+    assert_eq!(previously.verdict.unwrap().rating, Rating::False as i32);
+    assert_eq!(
+        previously.r#match.unwrap().state,
+        MatchState::Matched as i32
+    );
+
+    let matches = app
+        .claims
+        .clone()
+        .list_claim_matches(app.as_role(
+            Role::Reader,
+            ListClaimMatchesRequest {
+                parent: near.name.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .matches;
+    let to_checked: Vec<_> = matches
+        .iter()
+        .filter(|m| m.matched_claim == checked.name)
+        .collect();
+    assert_eq!(to_checked.len(), 1, "{matches:?}");
+    assert_eq!(to_checked[0].state, MatchState::Suggested as i32);
+    assert!(
+        app.get_claim(&near.name)
+            .await
+            .unwrap()
+            .previously_checked
+            .is_none(),
+        "a suggestion is not a link until a reviewer accepts it"
+    );
+}
+
+#[tokio::test]
+async fn without_the_model_search_ranks_by_words_and_says_why() {
+    let app = spawn_app().await;
+    let parks = claim(
+        &app,
+        "The city council approved a new budget for public parks",
+    )
+    .await;
+    let (reply, _) = search_until(&app, query("parks budget"), |r| !r.results.is_empty()).await;
+    assert_eq!(names(&reply), [parks.name.as_str()]);
+    assert_eq!(reply.ranking, Ranking::Lexical as i32);
+    assert!(!reply.ranking_note.is_empty());
+    assert_eq!(
+        reply.results[0].signals,
+        [Signal::Lexical as i32],
+        "found by words only"
+    );
+}
