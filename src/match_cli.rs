@@ -15,7 +15,7 @@ use crate::search::{ClaimText, Embedder, Key, Mode, SearchIndex, Settings};
 /// Claims embedded per batch between progress lines' checks.
 const EMBED_BATCH: usize = 256;
 
-/// A progress line at most this often, in claims.
+/// A progress line at most this often, in claims embedded or queries matched.
 const PROGRESS_EVERY: usize = 2048;
 
 #[derive(Deserialize)]
@@ -133,7 +133,10 @@ pub fn run(options: &MatchOptions<'_>) -> anyhow::Result<()> {
         .collect();
     let started = Instant::now();
     let mut out = BufWriter::new(std::io::stdout().lock());
-    for query in &queries {
+    for (done, query) in queries.iter().enumerate() {
+        if done > 0 && done % PROGRESS_EVERY == 0 {
+            eprintln!("matched {done} of {} queries", queries.len());
+        }
         let removed: Vec<usize> = if options.remove_relevant {
             query
                 .relevant

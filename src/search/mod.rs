@@ -219,3 +219,45 @@ impl SearchIndex {
         self.lexical.highlight(text, matched_terms)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_and_the_model_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<SearchIndex>();
+        shareable::<Embedder>();
+    }
+
+    #[test]
+    fn without_the_model_search_is_lexical_and_decides_nothing() {
+        let index = SearchIndex::new(None, Settings::default()).unwrap();
+        let claim = ClaimText {
+            statement: "The moon landing was filmed in a studio",
+            ..ClaimText::default()
+        };
+        assert_eq!(index.embed_claims(&[claim]).unwrap(), None);
+        index.upsert(7, &claim, None).unwrap();
+        index.commit().unwrap();
+        let found = index
+            .search("the moon landing was filmed in a studio", 10)
+            .unwrap();
+        assert_eq!(found.mode, Mode::LexicalOnly);
+        assert_eq!(found.results.len(), 1);
+        assert_eq!(found.results[0].key, 7);
+        assert_eq!(found.results[0].decision, None);
+        let text = claim.statement;
+        let words: Vec<&str> = index
+            .highlight(text, &found.results[0].matched_terms)
+            .into_iter()
+            .map(|range| &text[range])
+            .collect();
+        assert_eq!(words, vec!["moon", "landing", "filmed", "studio"]);
+        index.remove(7);
+        index.commit().unwrap();
+        assert!(index.is_empty());
+        assert!(index.search("moon", 10).unwrap().results.is_empty());
+    }
+}

