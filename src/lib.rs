@@ -24,7 +24,11 @@
 //!
 //! - [`database`]: the external PostgreSQL or the embedded default (supervised, restarted when
 //!   it dies), and migrations, retried at start until PostgreSQL is reachable.
-//! - [`cli`]: the `claim-registry` command line (`serve`, `migrate`, `keys`).
+//! - [`cli`]: the `claim-registry` command line (`serve`, `migrate`, `keys`, and the offline
+//!   `extract`, `checkworthiness` and `match`).
+//! - [`search`]: claim search and matching: BM25 with stemming (tantivy) and sentence
+//!   embeddings (all-MiniLM-L6-v2 on candle), fused, with match/suggest decisions; derived state
+//!   its owner fills and keeps current.
 //! - [`telemetry`]: logging to standard error.
 //! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint.
 
@@ -35,6 +39,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 mod extract_cli;
+mod match_cli;
 pub mod metrics;
 pub mod registry;
 pub mod search;

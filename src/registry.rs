@@ -18,7 +18,7 @@ pub use feed::POLL_INTERVAL;
 pub use index::{CANDIDATES, ClaimIndex, Found, SearchFilter};
 pub use key_cache::KEY_CACHE_TTL;
 use key_cache::KeyCache;
-pub use matcher::{Thresholds, model_id};
+pub use matcher::model_id;
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -86,8 +86,6 @@ pub struct Registry {
     claims: Arc<ClaimCache>,
     /// Every claim's words and embedding, kept current by the change log; shared.
     index: Arc<ClaimIndex>,
-    /// When a new claim is linked to an earlier one, or suggested.
-    thresholds: Thresholds,
 }
 
 /// How many claims a registry keeps in memory by default for `GetClaim`.
@@ -107,14 +105,17 @@ impl Registry {
             pool,
             keys: Arc::default(),
             claims: Arc::new(ClaimCache::new(entries)),
-            index: Arc::new(ClaimIndex::new().expect("an in-memory search index can be created")),
-            thresholds: Thresholds::default(),
+            index: Arc::new(search_index(crate::search::Settings::default())),
         }
     }
 
-    /// The same registry deciding matches by `thresholds`.
-    pub fn with_thresholds(mut self, thresholds: Thresholds) -> Self {
-        self.thresholds = thresholds;
+    /// The same registry deciding matches by `thresholds`. Call it before serving: the search
+    /// index is made anew, empty.
+    pub fn with_thresholds(mut self, thresholds: crate::search::Thresholds) -> Self {
+        self.index = Arc::new(search_index(crate::search::Settings {
+            thresholds,
+            ..Default::default()
+        }));
         self
     }
 
@@ -492,20 +493,13 @@ impl Registry {
                 "the search index is being built from the database; retry shortly".into(),
             ));
         }
-        let query = crate::search::text::clean_query(query);
         let index = Arc::clone(&self.index);
-        let found = tokio::task::spawn_blocking(move || {
-            let vector = index
-                .embedder()
-                .map(|embedder| embedder.embed_one(&query))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("embedding the query failed: {e}"))?;
-            index
-                .search(&query, vector.as_deref(), &filter, offset, limit)
-                .map_err(anyhow::Error::from)
-        })
-        .await
-        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("search panicked")))??;
+        let query = query.to_owned();
+        let found =
+            tokio::task::spawn_blocking(move || index.search(&query, &filter, offset, limit))
+                .await
+                .map_err(|e| Error::Internal(anyhow::Error::new(e).context("search panicked")))?
+                .map_err(|e| Error::Internal(anyhow::Error::new(e).context("search failed")))?;
         let names: Vec<ClaimName> = found.iter().map(|f| ClaimName(f.id)).collect();
         let claims = {
             let mut conn = self.pool.acquire().await?;
@@ -615,6 +609,11 @@ impl Registry {
             Err(e) => Err(e),
         }
     }
+}
+
+/// An empty search index; it lives in memory, so only a bug in tantivy can fail it.
+fn search_index(settings: crate::search::Settings) -> ClaimIndex {
+    ClaimIndex::new(settings).expect("an in-memory search index can be created")
 }
 
 /// The extractor's proposals for a text, computed on the blocking pool: the extractor is CPU

@@ -59,7 +59,7 @@ pub struct Settings {
     /// words alone and matches nothing.
     pub model_dir: Option<PathBuf>,
     /// When a new claim is linked to an earlier one, or suggested.
-    pub thresholds: crate::registry::Thresholds,
+    pub thresholds: crate::search::Thresholds,
 }
 
 /// The service as `claim-registry serve` runs it. Serves on `listener` at once, reporting

@@ -14,10 +14,10 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber, with colour only when standard error is a terminal. `RUST_LOG` filters (default: `info`, with sqlx's per-query
-/// lines at `warn`).
+/// lines and tantivy's per-commit lines at `warn`).
 pub fn init(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tantivy=warn"));
     // colour escapes only for a person at a terminal, never into a file or a collector
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -71,7 +71,7 @@ impl MatchDecision {
 pub struct ClaimMatch {
     /// Its name: which claim links to which.
     pub name: ClaimMatchName,
-    /// How alike the statements are, in [0, 1].
+    /// The ranking's confidence that they say the same, at least 0 (cosine, lead, agreement).
     pub score: f32,
     /// Where it stands.
     pub state: MatchState,

@@ -7,25 +7,20 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::{Rating, ReviewState};
-use crate::search::Key;
-use crate::search::lexical::{ClaimText, FieldWeights, LexicalError, LexicalIndex};
 use crate::search::model::{DIMENSION, Embedder};
-use crate::search::vectors::VectorIndex;
+use crate::search::{ClaimText, Decision, Key, Mode, SearchError, SearchIndex, Settings};
 use crate::store::search::SearchDocument;
 
-/// How many claims each signal proposes before fusion and filters: the deepest a result can be
-/// found by one signal alone.
+/// How many claims each signal proposes before filters, when a search has filters: a filter
+/// passes some candidates only, so each signal is asked for more. Without filters, the ranking's
+/// own depth ([`crate::search::Fusion::depth`]) applies, as in the `match` command.
 pub const CANDIDATES: usize = 1000;
-
-/// The constant of reciprocal rank fusion: a claim's fused score is the sum over the signals
-/// that found it of 1 / (K + its rank there). 60 is the value of Cormack et al., who proposed it.
-const RRF_K: f32 = 60.0;
 
 /// What a search keeps of a claim besides its texts: what filters test.
 #[derive(Debug, Clone)]
@@ -116,11 +111,9 @@ pub struct Found {
 
 /// The index. Shared by every clone of the registry.
 pub struct ClaimIndex {
-    lexical: LexicalIndex,
-    vectors: VectorIndex,
+    /// The ranking itself: exactly what `claim-registry match` runs.
+    search: SearchIndex,
     facts: RwLock<HashMap<Key, Facts>>,
-    /// The embedding model, once loaded; searches rank by words alone until then.
-    embedder: OnceLock<Arc<Embedder>>,
     /// Why there is no model, when loading it failed.
     unavailable: RwLock<Option<String>>,
     /// Whether the index holds every claim (the first build has finished).
@@ -130,7 +123,7 @@ pub struct ClaimIndex {
 impl std::fmt::Debug for ClaimIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClaimIndex")
-            .field("claims", &self.lexical.len())
+            .field("claims", &self.search.len())
             .field("built", &self.built.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
@@ -141,13 +134,11 @@ fn key(id: Uuid) -> Key {
 }
 
 impl ClaimIndex {
-    /// An empty index.
-    pub fn new() -> Result<Self, LexicalError> {
+    /// An empty index ranking and deciding by `settings`.
+    pub fn new(settings: Settings) -> Result<Self, SearchError> {
         Ok(ClaimIndex {
-            lexical: LexicalIndex::new(FieldWeights::default())?,
-            vectors: VectorIndex::new(DIMENSION),
+            search: SearchIndex::new(None, settings)?,
             facts: RwLock::default(),
-            embedder: OnceLock::new(),
             unavailable: RwLock::new(None),
             built: AtomicBool::new(false),
         })
@@ -155,12 +146,12 @@ impl ClaimIndex {
 
     /// The model, when it is loaded.
     pub fn embedder(&self) -> Option<Arc<Embedder>> {
-        self.embedder.get().cloned()
+        self.search.embedder().cloned()
     }
 
     /// Makes the model available to searches and the matcher.
     pub fn set_embedder(&self, embedder: Arc<Embedder>) {
-        let _ = self.embedder.set(embedder);
+        self.search.set_embedder(embedder);
         *self.unavailable.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
@@ -171,7 +162,7 @@ impl ClaimIndex {
 
     /// Why searches rank by words alone, when they do.
     pub fn lexical_only_reason(&self) -> Option<String> {
-        if self.embedder.get().is_some() {
+        if self.search.mode() == Mode::Hybrid {
             return None;
         }
         Some(
@@ -205,9 +196,10 @@ impl ClaimIndex {
 
     /// Adds or replaces a claim. Searchable by words after [`ClaimIndex::commit`], by meaning at
     /// once.
-    pub fn upsert(&self, doc: SearchDocument) -> Result<(), LexicalError> {
+    pub fn upsert(&self, doc: SearchDocument) -> Result<(), SearchError> {
         let k = key(doc.id);
-        self.lexical.upsert(
+        let vector = doc.vector.as_deref().filter(|v| v.len() == DIMENSION);
+        self.search.upsert(
             k,
             &ClaimText {
                 statement: &doc.statement,
@@ -215,16 +207,8 @@ impl ClaimIndex {
                 claimant: &doc.claimant,
                 explanation: &doc.explanation,
             },
+            vector,
         )?;
-        match &doc.vector {
-            Some(vector) if vector.len() == DIMENSION => {
-                // the length was just checked
-                let _ = self.vectors.upsert(k, vector);
-            }
-            _ => {
-                self.vectors.remove(k);
-            }
-        }
         self.facts
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -245,124 +229,117 @@ impl ClaimIndex {
         Ok(())
     }
 
-    /// Gives a claim its embedding before the change log brings it: the matcher's own claims.
-    pub fn set_vector(&self, id: Uuid, vector: &[f32]) {
-        let _ = self.vectors.upsert(key(id), vector);
+    /// Claims' embeddings as searches compare them (`None` without the model): what the matcher
+    /// computes once per claim and stores.
+    pub fn embed_statements(
+        &self,
+        statements: &[&str],
+    ) -> Result<Option<Vec<Vec<f32>>>, SearchError> {
+        let texts: Vec<ClaimText<'_>> = statements
+            .iter()
+            .map(|statement| ClaimText {
+                statement,
+                ..ClaimText::default()
+            })
+            .collect();
+        self.search.embed_claims(&texts)
     }
 
     /// Makes every change so far searchable by words.
-    pub fn commit(&self) -> Result<(), LexicalError> {
-        self.lexical.commit()
+    pub fn commit(&self) -> Result<(), SearchError> {
+        self.search.commit()
     }
 
-    /// The claims that best answer `query` (embedded as `query_vector` when the model is
-    /// loaded), passing `filter`, best first: `offset` skipped, at most `limit`.
+    /// The claims that best answer `query` passing `filter`, best first: `offset` skipped, at
+    /// most `limit`. Blocks while the query is embedded: call it off the async runtime.
     pub fn search(
         &self,
         query: &str,
-        query_vector: Option<&[f32]>,
         filter: &SearchFilter,
         offset: usize,
         limit: usize,
-    ) -> Result<Vec<Found>, LexicalError> {
-        // a filter passes some candidates only: ask each signal for more
+    ) -> Result<Vec<Found>, SearchError> {
         let depth = if filter.is_empty() {
-            CANDIDATES
+            self.search.settings().fusion.depth
         } else {
-            CANDIDATES * 10
+            CANDIDATES
         };
-        let lexical = self.lexical.search(query, depth)?;
-        let semantic = match query_vector {
-            Some(v) => self.vectors.search(v, depth).unwrap_or_default(),
-            None => Vec::new(),
-        };
-        let mut fused: HashMap<Key, (f32, Option<f32>, Option<usize>)> = HashMap::new();
-        for (rank, hit) in lexical.iter().enumerate() {
-            let entry = fused.entry(hit.key).or_insert((0.0, None, None));
-            entry.0 += 1.0 / (RRF_K + rank as f32 + 1.0);
-            entry.2 = Some(rank);
-        }
-        for (rank, hit) in semantic.iter().enumerate() {
-            let entry = fused.entry(hit.key).or_insert((0.0, None, None));
-            entry.0 += 1.0 / (RRF_K + rank as f32 + 1.0);
-            entry.1 = Some(hit.cosine);
-        }
         let facts = self.facts.read().unwrap_or_else(|e| e.into_inner());
-        let mut ranked: Vec<(Key, f32, Option<f32>, Option<usize>)> = fused
+        let found = self
+            .search
+            .search_where(query, offset + limit, depth, |k| {
+                facts.get(&k).is_some_and(|f| filter.admits(f))
+            })?;
+        Ok(found
+            .results
             .into_iter()
-            .filter(|(k, _)| facts.get(k).is_some_and(|f| filter.admits(f)))
-            .map(|(k, (score, cosine, lexical_rank))| (k, score, cosine, lexical_rank))
-            .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let page: Vec<_> = ranked.into_iter().skip(offset).take(limit).collect();
-        // the cosine of claims only BM25 found, for the reply's similarity
-        let missing: Vec<Key> = page.iter().filter(|p| p.2.is_none()).map(|p| p.0).collect();
-        let extra: HashMap<Key, f32> = match query_vector {
-            Some(v) if !missing.is_empty() => missing
-                .iter()
-                .zip(self.vectors.cosines(v, &missing).unwrap_or_default())
-                .filter_map(|(k, c)| c.map(|c| (*k, c)))
-                .collect(),
-            _ => HashMap::new(),
-        };
-        Ok(page
-            .into_iter()
-            .map(|(k, score, cosine, lexical_rank)| {
-                let highlights = match (lexical_rank, facts.get(&k)) {
-                    (Some(rank), Some(f)) => {
-                        let terms = &lexical[rank].matched_terms;
-                        [
-                            ("statement", f.statement.as_str()),
-                            ("claimant", f.claimant.as_str()),
-                            ("verdict.explanation", f.explanation.as_str()),
-                        ]
-                        .into_iter()
-                        .map(|(field, text)| {
-                            let ranges = self
-                                .lexical
-                                .highlight(text, terms)
-                                .into_iter()
-                                .map(|r| code_points(text, r))
-                                .collect::<Vec<_>>();
-                            (field, ranges)
-                        })
-                        .filter(|(_, ranges)| !ranges.is_empty())
-                        .collect()
-                    }
+            .skip(offset)
+            .take(limit)
+            .map(|r| {
+                let highlights = match facts.get(&r.key) {
+                    Some(f) if !r.matched_terms.is_empty() => [
+                        ("statement", f.statement.as_str()),
+                        ("claimant", f.claimant.as_str()),
+                        ("verdict.explanation", f.explanation.as_str()),
+                    ]
+                    .into_iter()
+                    .map(|(field, text)| {
+                        let ranges = self
+                            .search
+                            .highlight(text, &r.matched_terms)
+                            .into_iter()
+                            .map(|range| code_points(text, range))
+                            .collect::<Vec<_>>();
+                        (field, ranges)
+                    })
+                    .filter(|(_, ranges)| !ranges.is_empty())
+                    .collect(),
                     _ => Vec::new(),
                 };
                 Found {
-                    id: Uuid::from_u128(k),
-                    score,
-                    similarity: cosine.or_else(|| extra.get(&k).copied()),
-                    lexical: lexical_rank.is_some(),
-                    semantic: cosine.is_some(),
+                    id: Uuid::from_u128(r.key),
+                    score: r.score,
+                    similarity: r.cosine,
+                    lexical: r.lexical(),
+                    semantic: r.semantic,
                     highlights,
                 }
             })
             .collect())
     }
 
-    /// The claims most like a claim's statement by meaning, other than itself and registered
-    /// before it: the matcher's candidates, most similar first.
-    pub fn similar_earlier(&self, id: Uuid, vector: &[f32], k: usize) -> Vec<(Uuid, f32)> {
+    /// The earlier claims (registered before it) that say the same as a claim's statement, with
+    /// the ranking's decision on each: at most one match, the rest suggestions; claims decided
+    /// neither are left out. The matcher's question.
+    pub fn matches_earlier(
+        &self,
+        id: Uuid,
+        statement: &str,
+        limit: usize,
+    ) -> Result<Vec<(Uuid, f32, Decision)>, SearchError> {
         let facts = self.facts.read().unwrap_or_else(|e| e.into_inner());
         let own = facts.get(&key(id)).map(|f| f.create_time);
-        self.vectors
-            .search(vector, k + 16)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|hit| hit.key != key(id))
-            .filter(|hit| {
-                // an earlier claim: registered before this one (ids break ties: UUIDv7s sort)
-                match (own, facts.get(&hit.key)) {
-                    (Some(own), Some(f)) => (f.create_time, hit.key) < (own, key(id)),
-                    _ => hit.key < key(id),
+        let earlier = |k: Key| {
+            k != key(id)
+                && match (own, facts.get(&k)) {
+                    // UUIDv7s sort by creation: they break ties of the same instant
+                    (Some(own), Some(f)) => (f.create_time, k) < (own, key(id)),
+                    _ => k < key(id),
                 }
+        };
+        let depth = self.search.settings().fusion.depth;
+        let found = self.search.search_where(statement, limit, depth, earlier)?;
+        Ok(found
+            .results
+            .into_iter()
+            .filter_map(|r| {
+                Some((
+                    Uuid::from_u128(r.key),
+                    r.confidence.unwrap_or_default(),
+                    r.decision?,
+                ))
             })
-            .take(k)
-            .map(|hit| (Uuid::from_u128(hit.key), hit.cosine))
-            .collect()
+            .collect())
     }
 }
 

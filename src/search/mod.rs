@@ -1,10 +1,289 @@
 //! Claim search: has this been checked before?
+//!
+//! [`SearchIndex`] finds the claims that say what a text says, ranks them by two signals fused,
+//! and decides which is the same claim ([`Decision::Match`]) or may be ([`Decision::Suggest`]).
+//! It is derived state, built and kept current by its owner (the service from PostgreSQL and its
+//! change feed, the `match` command from a file), and holds nothing global: any number can live
+//! in one process.
+//!
+//! - [`model`]: the sentence-embedding model (all-MiniLM-L6-v2 on candle), installed from PyPI
+//!   on first use and checked against a pinned SHA-256.
+//! - [`lexical`]: BM25 with English stemming over statement, title, claimant and explanation
+//!   (tantivy, in memory); user text is analyzed, never parsed as query syntax.
+//! - [`vectors`]: exact cosine search over the claims' embeddings.
+//! - [`rank`]: the fusion of the two and the match/suggest decisions, with their settings.
+//! - [`text`]: query cleaning (links, hashtags, handles) and the text a claim is embedded from.
+//!
+//! Without the model (no Python, offline, a file that fails its checksum) the index still ranks
+//! by BM25 and says so ([`SearchResults::mode`]); it never decides a match on words alone.
 
 pub mod lexical;
 pub mod model;
+pub mod rank;
 pub mod text;
 pub mod vectors;
+
+use std::sync::{Arc, OnceLock};
+
+pub use lexical::{ClaimText, FieldWeights, LexicalIndex};
+pub use model::{Embedder, ModelError};
+pub use rank::{Decision, Fusion, Ranked, Thresholds};
+pub use vectors::VectorIndex;
 
 /// A claim's key in the search indexes: 128 bits, so the service keys by UUID
 /// (`Uuid::as_u128`) and the offline command by line number.
 pub type Key = u128;
+
+/// Everything tunable about search, with the defaults measured on the training queries.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Settings {
+    /// BM25's field weights.
+    pub fields: FieldWeights,
+    /// How the signals are fused.
+    pub fusion: Fusion,
+    /// The match and suggest thresholds.
+    pub thresholds: Thresholds,
+}
+
+/// Which signals a search used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// BM25 and the embeddings, fused; decisions made.
+    Hybrid,
+    /// BM25 alone, since the model is unavailable; no decisions.
+    LexicalOnly,
+}
+
+/// What a search found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResults {
+    /// Which signals ranked them.
+    pub mode: Mode,
+    /// The claims, best first, each with its score, signals and decision.
+    pub results: Vec<Ranked>,
+}
+
+/// A failure of search itself, not of its input.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The lexical index failed.
+    #[error(transparent)]
+    Lexical(#[from] lexical::LexicalError),
+    /// The model failed on a text.
+    #[error(transparent)]
+    Embed(#[from] model::EmbedError),
+    /// A stored vector does not have the model's dimension (it came from another model).
+    #[error("claim vector: {0}")]
+    Vector(#[from] vectors::DimensionMismatch),
+}
+
+/// The claims, searchable by text: a lexical index, the claims' vectors and, when it could be
+/// loaded, the model that embeds queries. `Send + Sync`; every method takes `&self`. Its
+/// methods block (embedding a query takes milliseconds of CPU): call them from
+/// `spawn_blocking` on an async runtime.
+#[derive(Debug)]
+pub struct SearchIndex {
+    /// BM25 over the claims' text.
+    lexical: LexicalIndex,
+    /// The claims' embeddings.
+    vectors: VectorIndex,
+    /// The model, shared, once it is had; until then searches rank lexically. The service
+    /// loads it after it starts serving ([`SearchIndex::set_embedder`]).
+    embedder: OnceLock<Arc<Embedder>>,
+    /// The settings.
+    settings: Settings,
+}
+
+impl SearchIndex {
+    /// An empty index. Pass the model when it could be loaded (`None` ranks lexically).
+    pub fn new(embedder: Option<Arc<Embedder>>, settings: Settings) -> Result<Self, SearchError> {
+        Ok(Self {
+            lexical: LexicalIndex::new(settings.fields)?,
+            vectors: VectorIndex::new(model::DIMENSION),
+            embedder: embedder.map(OnceLock::from).unwrap_or_default(),
+            settings,
+        })
+    }
+
+    /// Gives the index the model it did not have: searches rank by both signals from now on.
+    /// A second model is ignored.
+    pub fn set_embedder(&self, embedder: Arc<Embedder>) {
+        let _ = self.embedder.set(embedder);
+    }
+
+    /// The model, when the index has it.
+    pub fn embedder(&self) -> Option<&Arc<Embedder>> {
+        self.embedder.get()
+    }
+
+    /// Which signals searches use.
+    pub fn mode(&self) -> Mode {
+        if self.embedder.get().is_some() {
+            Mode::Hybrid
+        } else {
+            Mode::LexicalOnly
+        }
+    }
+
+    /// The settings it was made with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The claims' vectors, computed the way searches compare them
+    /// ([`text::claim_embedding_text`]), in batches; `None` without the model. This is what the
+    /// service computes once per claim, off the request path, and stores with it.
+    pub fn embed_claims(
+        &self,
+        claims: &[ClaimText<'_>],
+    ) -> Result<Option<Vec<Vec<f32>>>, SearchError> {
+        let Some(embedder) = self.embedder.get() else {
+            return Ok(None);
+        };
+        let texts: Vec<&str> = claims.iter().map(text::claim_embedding_text).collect();
+        Ok(Some(embedder.embed(&texts)?))
+    }
+
+    /// Adds a claim or replaces it. `vector` is its embedding from [`SearchIndex::embed_claims`]
+    /// (stored, or just computed); without one the claim is found lexically only. Searchable
+    /// after the next [`SearchIndex::commit`].
+    pub fn upsert(
+        &self,
+        key: Key,
+        claim: &ClaimText<'_>,
+        vector: Option<&[f32]>,
+    ) -> Result<(), SearchError> {
+        match vector {
+            Some(vector) => self.vectors.upsert(key, vector)?,
+            None => {
+                self.vectors.remove(key);
+            }
+        }
+        self.lexical.upsert(key, claim)?;
+        Ok(())
+    }
+
+    /// Removes a claim; unknown keys are ignored. Takes full effect at the next
+    /// [`SearchIndex::commit`].
+    pub fn remove(&self, key: Key) {
+        self.vectors.remove(key);
+        self.lexical.remove(key);
+    }
+
+    /// Makes every change so far searchable (milliseconds: the index is in memory). Call it
+    /// once per batch of changes.
+    pub fn commit(&self) -> Result<(), SearchError> {
+        Ok(self.lexical.commit()?)
+    }
+
+    /// How many claims are searchable.
+    pub fn len(&self) -> u64 {
+        self.lexical.len()
+    }
+
+    /// Whether no claim is searchable.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The claims most like `query` (any text: a sentence, a post, a paragraph), at most
+    /// `limit`, best first, with the decisions of [`rank::decide`]. The query is cleaned
+    /// ([`text::clean_query`]) and then searched by both signals.
+    pub fn search(&self, query: &str, limit: usize) -> Result<SearchResults, SearchError> {
+        self.search_where(query, limit, self.settings.fusion.depth, |_| true)
+    }
+
+    /// [`SearchIndex::search`] among the claims `admit` lets through (a service's filters, or
+    /// "registered before this claim" when matching a new one), each signal proposing its best
+    /// `depth` before they are sifted: decisions are made on the admitted results only.
+    pub fn search_where(
+        &self,
+        query: &str,
+        limit: usize,
+        depth: usize,
+        admit: impl Fn(Key) -> bool,
+    ) -> Result<SearchResults, SearchError> {
+        let cleaned = text::clean_query(query);
+        let depth = depth.max(limit);
+        let lexical = self.lexical.search(&cleaned, depth)?;
+        let query_vector = match self.embedder.get() {
+            Some(embedder) if !cleaned.is_empty() => Some(embedder.embed_one(&cleaned)?),
+            _ => None,
+        };
+        let semantic = match &query_vector {
+            Some(vector) => self.vectors.search(vector, depth)?,
+            None => Vec::new(),
+        };
+        let fusion = Fusion {
+            depth,
+            ..self.settings.fusion
+        };
+        let mut results = rank::fuse(
+            &lexical,
+            &semantic,
+            |keys| match &query_vector {
+                Some(vector) => self
+                    .vectors
+                    .cosines(vector, keys)
+                    .unwrap_or_else(|_| vec![None; keys.len()]),
+                None => vec![None; keys.len()],
+            },
+            &fusion,
+        );
+        results.retain(|r| admit(r.key));
+        rank::decide(&mut results, &self.settings.thresholds);
+        results.truncate(limit);
+        Ok(SearchResults {
+            mode: self.mode(),
+            results,
+        })
+    }
+
+    /// The byte ranges of `text` (a claim's statement, say) that contain the words a result
+    /// matched ([`Ranked::matched_terms`]): its highlight.
+    pub fn highlight(&self, text: &str, matched_terms: &[String]) -> Vec<std::ops::Range<usize>> {
+        self.lexical.highlight(text, matched_terms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_and_the_model_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<SearchIndex>();
+        shareable::<Embedder>();
+    }
+
+    #[test]
+    fn without_the_model_search_is_lexical_and_decides_nothing() {
+        let index = SearchIndex::new(None, Settings::default()).unwrap();
+        let claim = ClaimText {
+            statement: "The moon landing was filmed in a studio",
+            ..ClaimText::default()
+        };
+        assert_eq!(index.embed_claims(&[claim]).unwrap(), None);
+        index.upsert(7, &claim, None).unwrap();
+        index.commit().unwrap();
+        let found = index
+            .search("the moon landing was filmed in a studio", 10)
+            .unwrap();
+        assert_eq!(found.mode, Mode::LexicalOnly);
+        assert_eq!(found.results.len(), 1);
+        assert_eq!(found.results[0].key, 7);
+        assert_eq!(found.results[0].decision, None);
+        let text = claim.statement;
+        let words: Vec<&str> = index
+            .highlight(text, &found.results[0].matched_terms)
+            .into_iter()
+            .map(|range| &text[range])
+            .collect();
+        assert_eq!(words, vec!["moon", "landing", "filmed", "studio"]);
+        index.remove(7);
+        index.commit().unwrap();
+        assert!(index.is_empty());
+        assert!(index.search("moon", 10).unwrap().results.is_empty());
+    }
+}

