@@ -205,15 +205,19 @@ impl SearchIndex {
     ) -> Result<SearchResults, SearchError> {
         let cleaned = text::clean_query(query);
         let depth = depth.max(limit);
-        let lexical = self.lexical.search(&cleaned, depth)?;
+        // ranks are among the admitted claims only, as if the index held nothing else: a new
+        // claim matched against earlier ones must not count itself as BM25's first
+        let mut lexical = self.lexical.search(&cleaned, depth)?;
+        lexical.retain(|hit| admit(hit.key));
         let query_vector = match self.embedder.get() {
             Some(embedder) if !cleaned.is_empty() => Some(embedder.embed_one(&cleaned)?),
             _ => None,
         };
-        let semantic = match &query_vector {
+        let mut semantic = match &query_vector {
             Some(vector) => self.vectors.search(vector, depth)?,
             None => Vec::new(),
         };
+        semantic.retain(|hit| admit(hit.key));
         let fusion = Fusion {
             depth,
             ..self.settings.fusion
@@ -230,7 +234,6 @@ impl SearchIndex {
             },
             &fusion,
         );
-        results.retain(|r| admit(r.key));
         rank::decide(&mut results, &self.settings.thresholds);
         results.truncate(limit);
         Ok(SearchResults {
