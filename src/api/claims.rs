@@ -142,16 +142,7 @@ impl ClaimService for ClaimApi {
             .registry
             .list_claims(&filter, order, after, size.get())
             .await?;
-        let next_page_token = found
-            .next_after
-            .map(|id| {
-                let cursor = Cursor {
-                    id,
-                    key: found.next_key,
-                };
-                PageToken::at(cursor, &listing).encode()
-            })
-            .unwrap_or_default();
+        let next_page_token = next_page_token(&found, &listing);
         Ok(Response::new(ListClaimsResponse {
             claims: found.items.into_iter().map(encode_claim).collect(),
             next_page_token,
@@ -339,16 +330,7 @@ impl ClaimService for ClaimApi {
             .registry
             .list_matches(claim, state, after, size.get())
             .await?;
-        let next_page_token = found
-            .next_after
-            .map(|id| {
-                let cursor = Cursor {
-                    id,
-                    key: found.next_key,
-                };
-                PageToken::at(cursor, &listing).encode()
-            })
-            .unwrap_or_default();
+        let next_page_token = next_page_token(&found, &listing);
         Ok(Response::new(ListClaimMatchesResponse {
             matches: found.items.into_iter().map(encode_match).collect(),
             next_page_token,

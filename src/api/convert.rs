@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::proto;
 use crate::domain::{
-    self, ApiKey, ArticleBody, ArticleName, EvidenceSource, LanguageCode, MatchDecision,
+    self, ApiKey, ArticleBody, ArticleName, Cursor, EvidenceSource, LanguageCode, MatchDecision,
     MatchState, NewArticle, NewClaim, NewVerdict, Origin, PageSize, PageToken, QuoteDraft,
     QuoteKind, Rating, ReviewState, Span, WebUrl, limits, optional_text, required_text,
 };
@@ -58,10 +58,17 @@ pub fn page(
     Ok((size, token.map(|t| t.after)))
 }
 
-/// The token for the page after `page`, empty when it was the last.
+/// The token for the page after `page`, empty when it was the last; it carries the page's last
+/// sort key too, for listings not ordered by id alone.
 pub fn next_page_token<T>(page: &Page<T>, filters: &str) -> String {
     page.next_after
-        .map(|after| PageToken::new(after, filters).encode())
+        .map(|id| {
+            let cursor = Cursor {
+                id,
+                key: page.next_key,
+            };
+            PageToken::at(cursor, filters).encode()
+        })
         .unwrap_or_default()
 }
 

@@ -143,13 +143,6 @@ pub async fn finish_work(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<
     Ok(())
 }
 
-/// How many claims wait to be embedded and matched.
-pub async fn pending_work(conn: &mut PgConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("select count(*) from claim_work")
-        .fetch_one(conn)
-        .await
-}
-
 /// A vector as stored: little-endian f32s.
 fn bytes_of_vector(vector: &[f32]) -> Vec<u8> {
     vector.iter().flat_map(|x| x.to_le_bytes()).collect()

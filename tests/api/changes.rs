@@ -1,30 +1,12 @@
 //! The change log (every write, in the writing transaction, read exactly once by snapshot) and
 //! what follows it: the claim cache behind `GetClaim`.
 
-use claim_registry::api::proto::{CreateVerdictRequest, Rating, ReviewState, Verdict};
-use claim_registry::domain::Role;
+use claim_registry::api::proto::{Rating, ReviewState};
 use claim_registry::registry::MAX_STALENESS;
 use claim_registry::store::changes::{self, ChangeKind};
 use uuid::Uuid;
 
-use crate::helpers::{SAMPLE, TestApp, quote, spawn_app};
-
-async fn give_verdict(app: &TestApp, claim: &str) {
-    let request = CreateVerdictRequest {
-        parent: claim.into(),
-        verdict: Some(Verdict {
-            rating: Rating::False.into(),
-            explanation: "No record of it.".into(),
-            ..Default::default()
-        }),
-        request_id: String::new(),
-    };
-    app.claims
-        .clone()
-        .create_verdict(app.as_role(Role::Reviewer, request))
-        .await
-        .expect("the verdict is given");
-}
+use crate::helpers::{SAMPLE, quote, spawn_app};
 
 fn id_of(name: &str) -> Uuid {
     Uuid::parse_str(name.rsplit('/').next().unwrap()).unwrap()
@@ -40,7 +22,7 @@ async fn every_write_is_in_the_change_log_once_in_the_order_it_was_made() {
     let claim = app
         .create_claim("s", vec![quote(&article, "stop the bloodshed")])
         .await;
-    give_verdict(&app, &claim.name).await;
+    app.give_verdict(&claim.name, Rating::False).await;
 
     let (read, next) = changes::since(&mut conn, &start).await.unwrap();
     let kinds: Vec<ChangeKind> = read.iter().map(|c| c.kind).collect();
@@ -86,7 +68,7 @@ async fn a_change_that_commits_after_a_later_numbered_one_is_still_read() {
         .execute(&mut *slow)
         .await
         .unwrap();
-    give_verdict(&app, &claim.name).await;
+    app.give_verdict(&claim.name, Rating::False).await;
 
     let (first, middle) = changes::since(&mut reader, &start).await.unwrap();
     assert_eq!(
@@ -129,7 +111,7 @@ async fn a_replica_shows_its_own_change_at_once_and_another_replicas_within_the_
         assert_eq!(read.review_state, ReviewState::Unreviewed as i32);
     }
 
-    give_verdict(&one, &claim.name).await;
+    one.give_verdict(&claim.name, Rating::False).await;
     let mine = one.get_claim(&claim.name).await.unwrap();
     assert_eq!(
         mine.review_state,

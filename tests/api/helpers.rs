@@ -319,6 +319,24 @@ impl TestApp {
         (article, claim)
     }
 
+    /// Gives a claim a verdict with this rating as the reviewer.
+    pub async fn give_verdict(&self, claim: &str, rating: proto::Rating) {
+        let request = proto::CreateVerdictRequest {
+            parent: claim.into(),
+            verdict: Some(proto::Verdict {
+                rating: rating.into(),
+                explanation: "Checked against the record.".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        };
+        self.claims
+            .clone()
+            .create_verdict(self.as_role(Role::Reviewer, request))
+            .await
+            .expect("the verdict is given");
+    }
+
     /// Reads a claim as a reader.
     pub async fn get_claim(&self, name: &str) -> Result<Claim, Status> {
         let request = self.as_role(

@@ -3,8 +3,8 @@
 //! as "previously checked".
 
 use claim_registry::api::proto::{
-    AddQuoteRequest, Claim, CreateVerdictRequest, ListClaimMatchesRequest, ListClaimsRequest,
-    MatchReview, MatchState, Rating, ReviewClaimMatchesRequest, Verdict,
+    AddQuoteRequest, Claim, ListClaimMatchesRequest, ListClaimsRequest, MatchReview, MatchState,
+    Rating, ReviewClaimMatchesRequest,
 };
 use claim_registry::domain::{self, ClaimName, Role};
 use claim_registry::store::matches::{self, Found};
@@ -70,23 +70,6 @@ async fn review(
         .await?
         .into_inner()
         .matches)
-}
-
-async fn give_verdict(app: &TestApp, claim: &str) {
-    let request = CreateVerdictRequest {
-        parent: claim.into(),
-        verdict: Some(Verdict {
-            rating: Rating::Mixed.into(),
-            explanation: "Partly supported.".into(),
-            ..Default::default()
-        }),
-        request_id: String::new(),
-    };
-    app.claims
-        .clone()
-        .create_verdict(app.as_role(Role::Reviewer, request))
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -187,7 +170,7 @@ async fn a_speakers_claims_are_listed_across_articles_whatever_the_case() {
 async fn an_accepted_suggestion_links_the_claims_and_shows_the_earlier_verdict() {
     let app = spawn_app().await;
     let (article, earlier) = app.sample_claim("https://news.example/first").await;
-    give_verdict(&app, &earlier.name).await;
+    app.give_verdict(&earlier.name, Rating::Mixed).await;
     let later = app
         .create_claim(
             "Stopping the bloodshed matters most",
@@ -240,7 +223,7 @@ async fn an_accepted_suggestion_links_the_claims_and_shows_the_earlier_verdict()
 async fn a_rejected_suggestion_is_not_linked_and_cannot_be_decided_again() {
     let app = spawn_app().await;
     let (article, earlier) = app.sample_claim("https://news.example/first").await;
-    give_verdict(&app, &earlier.name).await;
+    app.give_verdict(&earlier.name, Rating::Mixed).await;
     let later = app
         .create_claim("Something else", vec![quote(&article, SAMPLE_QUOTE)])
         .await;

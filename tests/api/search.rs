@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use claim_registry::api::proto::{
-    Claim, CreateVerdictRequest, ListClaimMatchesRequest, MatchState, Ranking, Rating,
-    SearchClaimsRequest, SearchClaimsResponse, Signal, Verdict,
+    Claim, ListClaimMatchesRequest, MatchState, Ranking, Rating, SearchClaimsRequest,
+    SearchClaimsResponse, Signal,
 };
 use claim_registry::domain::Role;
 use claim_registry::search::Thresholds;
@@ -74,23 +74,6 @@ async fn claim(app: &TestApp, statement: &str) -> Claim {
         .await
 }
 
-async fn give_verdict(app: &TestApp, claim: &str) {
-    let request = CreateVerdictRequest {
-        parent: claim.into(),
-        verdict: Some(Verdict {
-            rating: Rating::False.into(),
-            explanation: "The bureau's figures show 3.9 percent.".into(),
-            ..Default::default()
-        }),
-        request_id: String::new(),
-    };
-    app.claims
-        .clone()
-        .create_verdict(app.as_role(Role::Reviewer, request))
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_claim_is_found_by_its_words_and_by_a_paraphrase_in_other_words() {
     let app = spawn_app_with_model(Thresholds::default()).await;
@@ -149,7 +132,7 @@ async fn query_syntax_is_text_and_filters_combine() {
         "The unemployment rate fell to 3.5 percent in September",
     )
     .await;
-    give_verdict(&app, &jobs.name).await;
+    app.give_verdict(&jobs.name, Rating::False).await;
     for text in [
         "unemployment: \"rate\" -September #jobs AND (fell*",
         "title:unemployment OR rate^2 ~ \\",
@@ -238,7 +221,7 @@ async fn a_claim_like_a_checked_one_is_linked_or_suggested_by_the_thresholds() {
     };
     let app = spawn_app_with_model(thresholds).await;
     let checked = claim(&app, checked_text).await;
-    give_verdict(&app, &checked.name).await;
+    app.give_verdict(&checked.name, Rating::False).await;
     // the earlier claim is embedded before the later ones are registered
     tokio::time::sleep(Duration::from_millis(500)).await;
     let same = claim(&app, same_text).await;
