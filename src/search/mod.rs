@@ -210,7 +210,7 @@ impl SearchIndex {
         let mut lexical = self.lexical.search(&cleaned, depth)?;
         lexical.retain(|hit| admit(hit.key));
         let query_vector = match self.embedder.get() {
-            Some(embedder) if !cleaned.is_empty() => Some(embedder.embed_one(&cleaned)?),
+            Some(embedder) if !cleaned.is_empty() => Some(embedder.embed_query(&cleaned)?),
             _ => None,
         };
         let mut semantic = match &query_vector {

@@ -13,12 +13,15 @@
 //! embeddings is their cosine similarity.
 
 use std::io::Read;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
+use lru::LruCache;
 use sha2::{Digest, Sha256};
 use tokenizers::{
     PaddingDirection, PaddingParams, PaddingStrategy, Tokenizer, TruncationDirection,
@@ -248,10 +251,13 @@ fn read_verified(path: &Path, expected: &'static str) -> Result<Vec<u8>, ModelEr
 #[error("embedding failed: {0}")]
 pub struct EmbedError(String);
 
+/// How many recent queries [`Embedder::embed_query`] keeps the vectors of (1.5 KiB each).
+pub const QUERY_CACHE: usize = 1024;
+
 /// The loaded model: turns texts into unit vectors whose dot product is their cosine
-/// similarity. `Send + Sync` and without interior mutability, so one instance serves every
-/// thread (behind an `Arc`, called from `spawn_blocking`: embedding takes milliseconds per text
-/// and must stay off the async runtime). The arithmetic uses as many threads as
+/// similarity. `Send + Sync`, so one instance serves every thread (behind an `Arc`, called from
+/// `spawn_blocking`: embedding takes milliseconds per text and must stay off the async
+/// runtime); its only mutable state is the cache of recent queries' vectors. The arithmetic uses as many threads as
 /// `RAYON_NUM_THREADS` says (default: every core).
 pub struct Embedder {
     /// The BERT encoder.
@@ -261,6 +267,8 @@ pub struct Embedder {
     tokenizer: Tokenizer,
     /// Where the arithmetic runs: the CPU.
     device: Device,
+    /// The vectors of the last [`QUERY_CACHE`] queries, by their text.
+    queries: Mutex<LruCache<String, Vec<f32>>>,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -320,6 +328,9 @@ impl Embedder {
             model,
             tokenizer,
             device,
+            queries: Mutex::new(LruCache::new(
+                NonZeroUsize::new(QUERY_CACHE).expect("the cache holds some queries"),
+            )),
         })
     }
 
@@ -350,6 +361,20 @@ impl Embedder {
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let mut vectors = self.embed(&[text])?;
         Ok(vectors.pop().unwrap_or_default())
+    }
+
+    /// A search's query: [`Embedder::embed_one`], through a cache of the last [`QUERY_CACHE`]
+    /// queries, since the same search is run again for its next page and desks search the same
+    /// viral claim many times; embedding is most of a search's time. The lock is not held while
+    /// embedding.
+    pub fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        let cache = || self.queries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(vector) = cache().get(text) {
+            return Ok(vector.clone());
+        }
+        let vector = self.embed_one(text)?;
+        cache().put(text.to_owned(), vector.clone());
+        Ok(vector)
     }
 
     /// One batch through the tokenizer, the encoder and the pooling.
@@ -468,6 +493,10 @@ mod tests {
         // batching and padding change nothing
         let alone = embedder.embed_one(texts[1]).unwrap();
         assert!(cosine(&alone, &vectors[1]) > 0.99999);
+        // a query's vector is the same computed or recalled
+        for _ in 0..2 {
+            assert_eq!(embedder.embed_query(texts[1]).unwrap(), alone);
+        }
         // past MAX_TOKENS word pieces, text is cut off
         let long = "word ".repeat(MAX_TOKENS + 50);
         let longer = format!("{long} and a different ending");

@@ -448,31 +448,40 @@ pub fn list_query(
     let claimant = filter.claimant.clone();
     let rating = filter.rating;
     let speaker = filter.speaker.clone();
+    // without an article, a speaker's claims are read from `claim_speakers` (as `s`) in claim
+    // order; with one, the article's claims are tested against it
+    let speaker_drives = speaker.is_some() && filter.article.is_none();
     let sift = move |qb: &mut QueryBuilder<'static, Postgres>, w: &mut Conditions| {
         if let Some(speaker) = speaker {
-            // the speaker's claims first, through the two indexes on lower(...), then the
-            // listing's order over them: a speaker's claims are few beside all claims
-            w.next(qb)
-                .push("c.id = any(array(select id from claims where lower(claimant) = lower(")
-                .push_bind(speaker.clone())
-                .push(
-                    ") union select claim_id from quotes \
-                     where lower(resolved_speaker) = lower(",
-                )
-                .push_bind(speaker)
-                .push(")))");
+            if speaker_drives {
+                w.next(qb)
+                    .push("s.speaker = lower(")
+                    .push_bind(speaker)
+                    .push(")");
+            } else {
+                w.next(qb)
+                    .push(
+                        "exists (select 1 from claim_speakers s \
+                         where s.claim_id = c.id and s.speaker = lower(",
+                    )
+                    .push_bind(speaker)
+                    .push("))");
+            }
         }
         if let Some(claimant) = claimant {
             w.next(qb).push("c.claimant = ").push_bind(claimant);
         }
+        // read from the speaker's rows, which copy them, so that the (speaker, state) and
+        // (speaker, rating) indexes answer
+        let table = if speaker_drives { "s" } else { "c" };
         if let Some(state) = review_state {
             w.next(qb)
-                .push("c.review_state = ")
+                .push(format!("{table}.review_state = "))
                 .push_bind(state.as_str());
         }
         if let Some(rating) = rating {
             w.next(qb)
-                .push("c.current_rating = ")
+                .push(format!("{table}.current_rating = "))
                 .push_bind(rating.as_str());
         }
     };
@@ -485,20 +494,27 @@ pub fn list_query(
             completed(
                 &mut qb,
                 |qb| {
+                    // the speaker's claims in claim order, when there is a speaker: the
+                    // ordering column is the index's (speaker, claim_id)
+                    let id = if speaker_drives { "s.claim_id" } else { "c.id" };
                     qb.push(format!(
-                        "select {PAGE_COLUMNS}, null::int4 as sort_key from claims c"
+                        "select {PAGE_COLUMNS}, null::int4 as sort_key from {}",
+                        if speaker_drives {
+                            "claim_speakers s join claims c on c.id = s.claim_id"
+                        } else {
+                            "claims c"
+                        }
                     ));
                     sift(qb, &mut w);
                     if let Some(after) = after {
                         w.next(qb)
-                            .push(if descending { "c.id < " } else { "c.id > " })
+                            .push(format!("{id} {} ", if descending { "<" } else { ">" }))
                             .push_bind(after.id);
                     }
-                    qb.push(if descending {
-                        " order by c.id desc limit "
-                    } else {
-                        " order by c.id limit "
-                    });
+                    qb.push(format!(
+                        " order by {id}{} limit ",
+                        if descending { " desc" } else { "" }
+                    ));
                     qb.push_bind(limit + 1);
                 },
                 if descending { "p.id desc" } else { "p.id" },

@@ -4,10 +4,11 @@
 
 use claim_registry::api::proto::{
     AddQuoteRequest, Claim, ListClaimMatchesRequest, ListClaimsRequest, MatchReview, MatchState,
-    Rating, ReviewClaimMatchesRequest,
+    Rating, ReviewClaimMatchesRequest, ReviewState, UpdateClaimRequest,
 };
 use claim_registry::domain::{self, ClaimName, Role};
 use claim_registry::store::matches::{self, Found};
+use prost_types::FieldMask;
 use tonic::Code;
 use uuid::Uuid;
 
@@ -164,6 +165,111 @@ async fn a_speakers_claims_are_listed_across_articles_whatever_the_case() {
         })
         .await;
     assert!(nobody.is_empty());
+}
+
+#[tokio::test]
+async fn a_speakers_listing_follows_a_changed_claimant_a_quotes_resolved_speaker_and_verdicts() {
+    let app = spawn_app().await;
+    let (article, claim) = app.sample_claim("https://news.example/speakers").await;
+    let listed = |speaker: &str, state: ReviewState, rating: Rating| {
+        let request = ListClaimsRequest {
+            speaker: speaker.into(),
+            review_state: state.into(),
+            rating: rating.into(),
+            ..Default::default()
+        };
+        let app = &app;
+        async move {
+            app.list_claims(request)
+                .await
+                .into_iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    let any = (ReviewState::Unspecified, Rating::Unspecified);
+    assert_eq!(
+        listed("vladimir putin", any.0, any.1).await,
+        vec![claim.name.clone()]
+    );
+
+    // the claimant changes: listed under the new name only
+    let update = UpdateClaimRequest {
+        claim: Some(Claim {
+            name: claim.name.clone(),
+            claimant: "The Kremlin".into(),
+            etag: claim.etag.clone(),
+            ..Default::default()
+        }),
+        update_mask: Some(FieldMask {
+            paths: vec!["claimant".into()],
+        }),
+    };
+    app.claims
+        .clone()
+        .update_claim(app.as_role(Role::Submitter, update))
+        .await
+        .expect("the claimant changes");
+    assert!(listed("vladimir putin", any.0, any.1).await.is_empty());
+    assert_eq!(
+        listed("the KREMLIN", any.0, any.1).await,
+        vec![claim.name.clone()]
+    );
+
+    // a quote whose speaker the extractor resolved lists the claim under that name too, and
+    // no longer once the quote is gone
+    let claim_id = claim.name.trim_start_matches("claims/");
+    sqlx::query("update quotes set resolved_speaker = 'Vladimir Putin' where claim_id = $1::uuid")
+        .bind(claim_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed("Vladimir Putin", any.0, any.1).await,
+        vec![claim.name.clone()]
+    );
+
+    // a verdict: the state and rating filters see it
+    app.give_verdict(&claim.name, Rating::False).await;
+    assert_eq!(
+        listed("the kremlin", ReviewState::Reviewed, Rating::False).await,
+        vec![claim.name.clone()]
+    );
+    assert_eq!(
+        listed("vladimir putin", ReviewState::Unspecified, Rating::False).await,
+        vec![claim.name.clone()]
+    );
+    assert!(
+        listed("the kremlin", ReviewState::Unspecified, Rating::True)
+            .await
+            .is_empty()
+    );
+    assert!(
+        listed("the kremlin", ReviewState::Unreviewed, Rating::Unspecified)
+            .await
+            .is_empty()
+    );
+    // with an article the speaker is tested the other way round, to the same effect
+    let in_article = app
+        .list_claims(ListClaimsRequest {
+            speaker: "the kremlin".into(),
+            article: article.name.clone(),
+            rating: Rating::False.into(),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(in_article.len(), 1);
+
+    sqlx::query("delete from quotes where claim_id = $1::uuid")
+        .bind(claim_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert!(listed("vladimir putin", any.0, any.1).await.is_empty());
+    assert_eq!(
+        listed("the kremlin", any.0, any.1).await,
+        vec![claim.name.clone()]
+    );
 }
 
 #[tokio::test]

@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 use claim_registry::api::proto::article_service_client::ArticleServiceClient;
 use claim_registry::api::proto::claim_service_client::ClaimServiceClient;
 use claim_registry::api::proto::{
-    Article, CreateArticleRequest, CreateVerdictRequest, ExtractClaimsRequest, GetClaimRequest,
-    ListClaimsRequest, Verdict,
+    Article, Claim, CreateArticleRequest, CreateClaimRequest, CreateVerdictRequest,
+    ExtractClaimsRequest, GetClaimRequest, ListClaimsRequest, Quote, QuoteKind,
+    SearchClaimsRequest, Verdict,
 };
 use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
 use claim_registry::domain::{ClaimName, NewApiKey, Role};
@@ -230,6 +231,112 @@ commit;
     tps
 }
 
+/// How long a claim registered on one replica takes to be found by `SearchClaims` on another
+/// (the issue's goal: within 1 s of its commit): 40 claims, one at a time, each searched for by
+/// a word only it has every 5 ms until found (at most 5 s), timed from `CreateClaim`'s reply.
+async fn searchable(
+    writer: &Channel,
+    reader: &Channel,
+    articles: &[String],
+    submitter: &str,
+    reviewer: &str,
+) {
+    let mut claims = ClaimServiceClient::new(writer.clone());
+    let mut search = ClaimServiceClient::new(reader.clone());
+    // the second replica builds its index first
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while search
+        .search_claims(auth(
+            reviewer,
+            SearchClaimsRequest {
+                query: "load".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the second replica's index is never built"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut waits = Vec::new();
+    let mut missed = 0;
+    for i in 0..40 {
+        let word = format!("zebraquartz{i}x{}", std::process::id());
+        let claim = Claim {
+            statement: format!("The load test registered {word} a moment ago"),
+            claimant: "Load Tester".into(),
+            // each article ends "Edition {n}."
+            quotes: vec![Quote {
+                article: articles[i % articles.len()].clone(),
+                text: format!("Edition {}.", i % articles.len()),
+                speaker: "Putin".into(),
+                kind: QuoteKind::Indirect.into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let request = CreateClaimRequest {
+            claim: Some(claim),
+            request_id: String::new(),
+        };
+        let name = claims
+            .create_claim(auth(submitter, request))
+            .await
+            .expect("the claim is registered")
+            .into_inner()
+            .claim
+            .unwrap()
+            .name;
+        let created = Instant::now();
+        loop {
+            let request = SearchClaimsRequest {
+                query: word.clone(),
+                page_size: 5,
+                ..Default::default()
+            };
+            let found = search
+                .search_claims(auth(reviewer, request))
+                .await
+                .map(|r| {
+                    r.into_inner()
+                        .results
+                        .iter()
+                        .any(|r| r.claim.as_ref().is_some_and(|c| c.name == name))
+                })
+                .unwrap_or(false);
+            if found {
+                waits.push(created.elapsed().as_micros() as u64);
+                break;
+            }
+            if created.elapsed() > Duration::from_secs(5) {
+                missed += 1;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // spread the claims over the follower's polling cycle
+        tokio::time::sleep(Duration::from_millis(37)).await;
+    }
+    waits.sort_unstable();
+    let at = |p: f64| {
+        waits
+            .get(((waits.len().max(1) - 1) as f64 * p).round() as usize)
+            .map_or(f64::NAN, |us| *us as f64 / 1000.0)
+    };
+    println!(
+        "{:<34} p50 {:>7.1} ms   p95 {:>7.1} ms   max {:>7.1} ms   ({} claims, {missed} not found within 5 s)",
+        "new claim searchable elsewhere",
+        at(0.5),
+        at(0.95),
+        at(1.0),
+        waits.len()
+    );
+}
+
 fn main() {
     let seconds = setting("LOAD_SECONDS", 5);
     let clients = setting("LOAD_CLIENTS", 50);
@@ -286,6 +393,7 @@ fn main() {
         };
         let ours = connect(addr).await;
         let theirs = connect(hello_addr).await;
+
         // data: 20 articles with their extracted claims
         let mut articles = ArticleServiceClient::new(ours[0].clone());
         let mut article_names = Vec::new();
@@ -391,6 +499,7 @@ fn main() {
         .await;
         verdicts.print("CreateVerdict");
 
+
         sqlx::query(
             "create table load_claims as \
              select (row_number() over (order by id) - 1)::int4 as n, id from claims",
@@ -413,6 +522,17 @@ fn main() {
         if let Some(tps) = pgbench {
             println!("{:<34} {tps:>9.0} transactions/s (same SQL, {clients} clients)", "pgbench CreateVerdict SQL");
         }
+        // a second replica on the same database, started last so as not
+        // to weigh on the scenarios and pgbench, for the time a claim takes to be searchable
+        let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let other_addr = other.local_addr().unwrap();
+        tokio::spawn(claim_registry::server::run(
+            other,
+            Registry::new(database::pool(options.clone(), pool_size)),
+            std::future::pending(),
+        ));
+        let replica = connect(other_addr).await;
+        searchable(&ours[0], &replica[0], &article_names, &submitter, &reviewer).await;
         println!();
         println!(
             "GetClaim / hello world:      {:.2}  (goal >= 0.5)",
