@@ -150,6 +150,14 @@ fn auth<T>(secret: &str, message: T) -> tonic::Request<T> {
     request
 }
 
+/// splitmix64's finalizer: a well-spread number for each input.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 fn pgbench() -> Option<PathBuf> {
     let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
@@ -490,7 +498,9 @@ fn main() {
             let (ours, claims, reviewer) = (ours.clone(), claims.clone(), reviewer.clone());
             move |c, n| {
                 let mut client = ClaimServiceClient::new(ours[c as usize % ours.len()].clone());
-                let parent = claims[((c * 31 + n * 17) as usize) % claims.len().min(200)].clone();
+                // a claim drawn uniformly, as pgbench's `random()` draws it below: the same
+                // odds of two calls waiting on one claim's lock
+                let parent = claims[(mix(c << 32 | n) as usize) % claims.len().min(200)].clone();
                 let verdict = Verdict { rating: 5, explanation: "load test".into(), ..Default::default() };
                 let request = auth(&reviewer, CreateVerdictRequest { parent, verdict: Some(verdict), request_id: String::new() });
                 async move { client.create_verdict(request).await.is_ok() }
