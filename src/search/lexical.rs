@@ -21,7 +21,7 @@ use tantivy::tokenizer::{
     StopWordFilter, TextAnalyzer,
 };
 use tantivy::{
-    DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+    DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, TERMINATED, TantivyDocument, Term,
 };
 
 use super::Key;
@@ -88,9 +88,6 @@ pub struct LexicalHit {
     /// Its BM25 score for the query (summed over fields, weighted): comparable between hits of
     /// one query only.
     pub score: f32,
-    /// The query's analyzed terms (lower-cased stems) that the claim contains, for highlights:
-    /// [`LexicalIndex::highlight`] finds them in a text.
-    pub matched_terms: Vec<String>,
 }
 
 /// A failure of the index itself (not of any input): tantivy could not write or reload.
@@ -243,10 +240,9 @@ impl LexicalIndex {
         self.len() == 0
     }
 
-    /// The claims that share words with `query`, best BM25 score first, at most `limit`.
-    /// `query` is any text; it is analyzed like the claims, never parsed.
-    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<LexicalHit>, LexicalError> {
-        // each distinct term once, weighted by how often the query says it
+    /// The query's distinct analyzed terms, in the query's order, each with how often the
+    /// query says it (at most [`MAX_QUERY_TERMS`]).
+    fn query_terms(&self, query: &str) -> Vec<(String, f32)> {
         let mut counts: Vec<(String, f32)> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (term, _) in analyze(&self.analyzer, query) {
@@ -259,6 +255,14 @@ impl LexicalIndex {
                 None => {}
             }
         }
+        counts
+    }
+
+    /// The claims that share words with `query`, best BM25 score first, at most `limit`.
+    /// `query` is any text; it is analyzed like the claims, never parsed.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<LexicalHit>, LexicalError> {
+        // each distinct term once, weighted by how often the query says it
+        let counts = self.query_terms(query);
         if counts.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
@@ -293,17 +297,49 @@ impl LexicalIndex {
             hits.push(LexicalHit {
                 key: read_key(segment, address.doc_id)?,
                 score,
-                matched_terms: Vec::new(),
             });
         }
-        // which query terms each hit contains: each term's postings are read once per segment
-        // and walked forward through the hits' documents in order
+        Ok(hits)
+    }
+
+    /// For each of `keys`, the terms of `query` (analyzed: lower-cased stems) its claim contains
+    /// in any field, in the query's order; empty for a key the index does not hold. What
+    /// [`LexicalIndex::highlight`] finds in a text. Asked only for the results a search returns,
+    /// not for every candidate: each term's postings are read once per segment and walked
+    /// forward through those claims' documents.
+    pub fn matched_terms(
+        &self,
+        query: &str,
+        keys: &[Key],
+    ) -> Result<Vec<Vec<String>>, LexicalError> {
+        let counts = self.query_terms(query);
+        let mut matched = vec![Vec::new(); keys.len()];
+        if counts.is_empty() || keys.is_empty() {
+            return Ok(matched);
+        }
+        let searcher = self.reader.searcher();
+        // each key's live document, by segment
         let mut by_segment: HashMap<u32, Vec<(DocId, usize)>> = HashMap::new();
-        for (i, (_, address)) in top.iter().enumerate() {
-            by_segment
-                .entry(address.segment_ord)
-                .or_default()
-                .push((address.doc_id, i));
+        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let inverted = segment.inverted_index(self.fields.key)?;
+            for (i, &key) in keys.iter().enumerate() {
+                let Some(mut postings) = inverted
+                    .read_postings(&self.key_term(key), IndexRecordOption::Basic)
+                    .map_err(tantivy::TantivyError::from)?
+                else {
+                    continue;
+                };
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if !segment.is_deleted(doc) {
+                        by_segment
+                            .entry(segment_ord as u32)
+                            .or_default()
+                            .push((doc, i));
+                    }
+                    doc = postings.advance();
+                }
+            }
         }
         for (segment_ord, mut docs) in by_segment {
             docs.sort_unstable();
@@ -325,20 +361,24 @@ impl LexicalIndex {
                         // the end); the documents are visited in increasing order
                         if postings.doc() <= doc
                             && postings.seek(doc) == doc
-                            && !hits[i].matched_terms.contains(term)
+                            && !matched[i].contains(term)
                         {
-                            hits[i].matched_terms.push(term.clone());
+                            matched[i].push(term.clone());
                         }
                     }
                 }
             }
         }
         // matched terms in the query's order
-        for hit in &mut hits {
-            hit.matched_terms
-                .sort_by_key(|term| seen.get(term).copied().unwrap_or(usize::MAX));
+        let order: HashMap<&str, usize> = counts
+            .iter()
+            .enumerate()
+            .map(|(i, (term, _))| (term.as_str(), i))
+            .collect();
+        for terms in &mut matched {
+            terms.sort_by_key(|term| order.get(term.as_str()).copied().unwrap_or(usize::MAX));
         }
-        Ok(hits)
+        Ok(matched)
     }
 
     /// The text fields, in schema order.
@@ -352,7 +392,7 @@ impl LexicalIndex {
     }
 
     /// The byte ranges of `text` whose words analyze to one of `terms` (a hit's
-    /// [`LexicalHit::matched_terms`]): what to highlight in a claim's text.
+    /// [`LexicalIndex::matched_terms`]): what to highlight in a claim's text.
     pub fn highlight(&self, text: &str, terms: &[String]) -> Vec<Range<usize>> {
         analyze(&self.analyzer, text)
             .into_iter()
@@ -458,10 +498,14 @@ mod tests {
         ]);
         let hits = index.search("vaccinated children causing", 10).unwrap();
         assert_eq!(keys(&hits), vec![7]);
-        assert_eq!(hits[0].matched_terms, vec!["vaccin", "children", "caus"]);
+        let matched = index
+            .matched_terms("vaccinated children causing", &[7, 8, 9])
+            .unwrap();
+        assert_eq!(matched[0], vec!["vaccin", "children", "caus"]);
+        assert!(matched[1].is_empty() && matched[2].is_empty());
         assert_eq!(keys(&index.search("Ran for MAYORS", 10).unwrap()), vec![8]);
         let text = "Vaccines caused autism in children";
-        let ranges = index.highlight(text, &hits[0].matched_terms);
+        let ranges = index.highlight(text, &matched[0]);
         let words: Vec<&str> = ranges.iter().map(|r| &text[r.clone()]).collect();
         assert_eq!(words, vec!["Vaccines", "caused", "children"]);
     }

@@ -236,6 +236,15 @@ impl SearchIndex {
         );
         rank::decide(&mut results, &self.settings.thresholds);
         results.truncate(limit);
+        // the words to highlight, for the results returned only (a semantic find may share
+        // some too)
+        let keys: Vec<Key> = results.iter().map(|r| r.key).collect();
+        for (result, terms) in results
+            .iter_mut()
+            .zip(self.lexical.matched_terms(&cleaned, &keys)?)
+        {
+            result.matched_terms = terms;
+        }
         Ok(SearchResults {
             mode: self.mode(),
             results,

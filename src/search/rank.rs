@@ -117,7 +117,8 @@ pub struct Ranked {
     pub lexical_rank: Option<usize>,
     /// Whether it was among the [`Fusion::depth`] nearest embeddings.
     pub semantic: bool,
-    /// The query's analyzed terms it contains (see [`LexicalHit::matched_terms`]).
+    /// The query's analyzed terms it contains (see [`super::LexicalIndex::matched_terms`]):
+    /// filled in for the results a search returns, after fusion.
     pub matched_terms: Vec<String>,
     /// Its confidence (see [`decide`]); `None` without a cosine.
     pub confidence: Option<f32>,
@@ -174,7 +175,6 @@ pub fn fuse(
             ranked.len() - 1
         });
         ranked[i].lexical_rank = Some(rank);
-        ranked[i].matched_terms = hit.matched_terms.clone();
     }
     if !missing.is_empty() {
         let keys: Vec<Key> = missing.iter().map(|&i| ranked[i].key).collect();
@@ -224,11 +224,7 @@ mod tests {
 
     fn lexical(keys: &[Key]) -> Vec<LexicalHit> {
         keys.iter()
-            .map(|&key| LexicalHit {
-                key,
-                score: 10.0,
-                matched_terms: vec![format!("t{key}")],
-            })
+            .map(|&key| LexicalHit { key, score: 10.0 })
             .collect()
     }
 
@@ -259,7 +255,6 @@ mod tests {
         assert!(ranked[0].lexical() && ranked[0].semantic);
         assert!(ranked[3].lexical() && !ranked[3].semantic);
         assert!(!ranked[2].lexical() && ranked[2].semantic);
-        assert_eq!(ranked[3].matched_terms, vec!["t3"]);
         assert_eq!(ranked[3].cosine, Some(0.2));
     }
 
