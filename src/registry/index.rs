@@ -56,6 +56,28 @@ pub struct SearchFilter {
 }
 
 impl SearchFilter {
+    /// The tags ([`ClaimText::tags`], as [`tags`] gives claims) a claim must carry to pass the
+    /// filters that tags express: all but the two times, which [`SearchFilter::admits`] tests.
+    fn required_tags(&self) -> Vec<String> {
+        let mut required = Vec::new();
+        if let Some(state) = self.review_state {
+            required.push(format!("state:{}", state.as_str()));
+        }
+        if let Some(rating) = self.rating {
+            required.push(format!("rating:{}", rating.as_str()));
+        }
+        if let Some(speaker) = &self.speaker {
+            required.push(format!("speaker:{speaker}"));
+        }
+        if let Some(language) = &self.language {
+            required.push(format!("lang:{language}"));
+        }
+        if let Some(article) = self.article {
+            required.push(format!("article:{article}"));
+        }
+        required
+    }
+
     /// Whether no filter is set.
     pub fn is_empty(&self) -> bool {
         self.review_state.is_none()
@@ -89,6 +111,30 @@ impl SearchFilter {
                 .reviewed_after
                 .is_none_or(|t| facts.review_time.is_some_and(|r| r >= t))
     }
+}
+
+/// A claim's tags for the lexical index: what [`SearchFilter::required_tags`] asks for. A
+/// language is tagged with each of its prefixes ("en-gb" as "en-gb" and "en"), as a filter on
+/// "en" also takes "en-gb".
+fn tags(doc: &SearchDocument) -> Vec<String> {
+    let state = if doc.rating.is_some() {
+        ReviewState::Reviewed
+    } else {
+        ReviewState::Unreviewed
+    };
+    let mut tags = vec![format!("state:{}", state.as_str())];
+    tags.extend(doc.rating.map(|r| format!("rating:{}", r.as_str())));
+    tags.extend(doc.speakers.iter().map(|s| format!("speaker:{s}")));
+    for language in &doc.languages {
+        for (end, _) in language.match_indices('-') {
+            tags.push(format!("lang:{}", &language[..end]));
+        }
+        tags.push(format!("lang:{language}"));
+    }
+    tags.extend(doc.articles.iter().map(|a| format!("article:{a}")));
+    tags.sort();
+    tags.dedup();
+    tags
 }
 
 /// One claim a search found.
@@ -199,6 +245,7 @@ impl ClaimIndex {
     pub fn upsert(&self, doc: SearchDocument) -> Result<(), SearchError> {
         let k = key(doc.id);
         let vector = doc.vector.as_deref().filter(|v| v.len() == DIMENSION);
+        let tags = tags(&doc);
         self.search.upsert(
             k,
             &ClaimText {
@@ -206,6 +253,7 @@ impl ClaimIndex {
                 title: "",
                 claimant: &doc.claimant,
                 explanation: &doc.explanation,
+                tags: &tags,
             },
             vector,
         )?;
@@ -265,11 +313,13 @@ impl ClaimIndex {
             CANDIDATES
         };
         let facts = self.facts.read().unwrap_or_else(|e| e.into_inner());
-        let found = self
-            .search
-            .search_where(query, offset + limit, depth, |k| {
-                facts.get(&k).is_some_and(|f| filter.admits(f))
-            })?;
+        let found = self.search.search_where(
+            query,
+            offset + limit,
+            depth,
+            &filter.required_tags(),
+            |k| facts.get(&k).is_some_and(|f| filter.admits(f)),
+        )?;
         Ok(found
             .results
             .into_iter()
@@ -328,7 +378,9 @@ impl ClaimIndex {
                 }
         };
         let depth = self.search.settings().fusion.depth;
-        let found = self.search.search_where(statement, limit, depth, earlier)?;
+        let found = self
+            .search
+            .search_where(statement, limit, depth, &[], earlier)?;
         Ok(found
             .results
             .into_iter()
@@ -347,4 +399,84 @@ impl ClaimIndex {
 fn code_points(text: &str, bytes: Range<usize>) -> Range<usize> {
     let start = text[..bytes.start].chars().count();
     start..start + text[bytes].chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(n: u128, statement: &str, speaker: &str) -> SearchDocument {
+        SearchDocument {
+            id: Uuid::from_u128(n),
+            statement: statement.to_owned(),
+            claimant: speaker.to_owned(),
+            explanation: String::new(),
+            rating: None,
+            speakers: vec![speaker.to_lowercase()],
+            languages: vec!["en-gb".to_owned()],
+            articles: Vec::new(),
+            create_time: OffsetDateTime::UNIX_EPOCH,
+            review_time: None,
+            vector: None,
+        }
+    }
+
+    #[test]
+    fn a_filter_few_claims_pass_finds_them_however_far_down_the_words_rank_them() {
+        // more claims that say the query's words more often than the candidates a search
+        // considers, and one by a rare speaker that says them once, in a longer sentence
+        let index = ClaimIndex::new(Settings::default()).unwrap();
+        for n in 0..(CANDIDATES as u128 + 200) {
+            index
+                .upsert(document(
+                    n,
+                    "Taxes rose; taxes rose again",
+                    "Common Speaker",
+                ))
+                .unwrap();
+        }
+        let rare = CANDIDATES as u128 + 1_000;
+        index
+            .upsert(document(
+                rare,
+                "The county said taxes rose by a little this year for some households",
+                "Rare Speaker",
+            ))
+            .unwrap();
+        index.commit().unwrap();
+        let filter = SearchFilter {
+            speaker: Some("rare speaker".to_owned()),
+            language: Some("en".to_owned()),
+            review_state: Some(ReviewState::Unreviewed),
+            ..SearchFilter::default()
+        };
+        let found = index.search("taxes rose", &filter, 0, 10).unwrap();
+        let ids: Vec<Uuid> = found.iter().map(|f| f.id).collect();
+        assert_eq!(ids, vec![Uuid::from_u128(rare)]);
+        // each filter the tags express must hold
+        for filter in [
+            SearchFilter {
+                speaker: Some("rare".to_owned()),
+                ..SearchFilter::default()
+            },
+            SearchFilter {
+                speaker: Some("rare speaker".to_owned()),
+                review_state: Some(ReviewState::Reviewed),
+                ..SearchFilter::default()
+            },
+            SearchFilter {
+                speaker: Some("rare speaker".to_owned()),
+                language: Some("e".to_owned()),
+                ..SearchFilter::default()
+            },
+        ] {
+            assert!(
+                index
+                    .search("taxes rose", &filter, 0, 10)
+                    .unwrap()
+                    .is_empty(),
+                "{filter:?}"
+            );
+        }
+    }
 }

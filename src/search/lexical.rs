@@ -12,9 +12,9 @@ use std::ops::Range;
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    BytesOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
+    BytesOptions, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
@@ -51,6 +51,10 @@ pub struct ClaimText<'a> {
     pub claimant: &'a str,
     /// The verdict's explanation, when the claim has one.
     pub explanation: &'a str,
+    /// Exact labels a search can require (a caller's filters: `speaker:…`, `rating:…`), not
+    /// searched as words and not scored: [`LexicalIndex::search_tagged`] ranks only claims that
+    /// carry all the tags it is given, however far down the unfiltered ranking they stand.
+    pub tags: &'a [String],
 }
 
 /// How much a query term found in each field counts, as a factor on its BM25 score.
@@ -104,6 +108,8 @@ struct Fields {
     title: Field,
     claimant: Field,
     explanation: Field,
+    /// [`ClaimText::tags`], each indexed whole.
+    tags: Field,
 }
 
 /// An in-memory BM25 index of claims, keyed by [`Key`]. `Send + Sync`: one writer behind a
@@ -175,6 +181,7 @@ impl LexicalIndex {
             title: schema.add_text_field("title", text.clone()),
             claimant: schema.add_text_field("claimant", text.clone()),
             explanation: schema.add_text_field("explanation", text),
+            tags: schema.add_text_field("tags", STRING),
         };
         let index = Index::create_in_ram(schema.build());
         let analyzer = analyzer();
@@ -208,6 +215,9 @@ impl LexicalIndex {
             if !value.is_empty() {
                 document.add_text(field, value);
             }
+        }
+        for tag in text.tags {
+            document.add_text(self.fields.tags, tag);
         }
         let writer = self.lock_writer();
         // a delete applies to documents added before it, so the new one survives it
@@ -261,6 +271,18 @@ impl LexicalIndex {
     /// The claims that share words with `query`, best BM25 score first, at most `limit`.
     /// `query` is any text; it is analyzed like the claims, never parsed.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<LexicalHit>, LexicalError> {
+        self.search_tagged(query, limit, &[])
+    }
+
+    /// [`LexicalIndex::search`] among the claims that carry every one of `required` tags
+    /// ([`ClaimText::tags`]): the tags select, the words rank, so a filter that few claims pass
+    /// still finds all of them.
+    pub fn search_tagged(
+        &self,
+        query: &str,
+        limit: usize,
+        required: &[String],
+    ) -> Result<Vec<LexicalHit>, LexicalError> {
         // each distinct term once, weighted by how often the query says it
         let counts = self.query_terms(query);
         if counts.is_empty() || limit == 0 {
@@ -288,9 +310,25 @@ impl LexicalIndex {
                 ));
             }
         }
-        let query = BooleanQuery::new(clauses);
+        let mut query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+        if !required.is_empty() {
+            // the words must match somewhere and every tag must be there; tags add nothing
+            // to the score
+            let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+            for tag in required {
+                let tag = TermQuery::new(
+                    Term::from_field_text(self.fields.tags, tag),
+                    IndexRecordOption::Basic,
+                );
+                all.push((
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(Box::new(tag), 0.0)),
+                ));
+            }
+            query = Box::new(BooleanQuery::new(all));
+        }
         let searcher = self.reader.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(limit))?;
+        let top = searcher.search(&*query, &TopDocs::with_limit(limit))?;
         let mut hits = Vec::with_capacity(top.len());
         for &(score, address) in &top {
             let segment = searcher.segment_reader(address.segment_ord);
@@ -551,6 +589,10 @@ mod tests {
                     title: "Hurricane shark",
                     claimant: "Facebook posts",
                     explanation: "The image was doctored",
+                    tags: &[
+                        "rating:false".to_owned(),
+                        "speaker:facebook posts".to_owned(),
+                    ],
                 },
             )
             .unwrap();
@@ -559,6 +601,15 @@ mod tests {
         for query in ["hurricane", "doctored image", "facebook"] {
             assert_eq!(keys(&index.search(query, 10).unwrap()), vec![1], "{query}");
         }
+        // tags select and are not words
+        let tagged = |required: &[&str]| {
+            let required: Vec<String> = required.iter().map(|t| t.to_string()).collect();
+            keys(&index.search_tagged("shark", 10, &required).unwrap())
+        };
+        assert_eq!(tagged(&["speaker:facebook posts", "rating:false"]), vec![1]);
+        assert!(tagged(&["speaker:facebook posts", "rating:true"]).is_empty());
+        assert!(tagged(&["speaker:facebook"]).is_empty());
+        assert!(index.search("rating", 10).unwrap().is_empty());
     }
 
     #[test]

@@ -190,24 +190,28 @@ impl SearchIndex {
     /// `limit`, best first, with the decisions of [`rank::decide`]. The query is cleaned
     /// ([`text::clean_query`]) and then searched by both signals.
     pub fn search(&self, query: &str, limit: usize) -> Result<SearchResults, SearchError> {
-        self.search_where(query, limit, self.settings.fusion.depth, |_| true)
+        self.search_where(query, limit, self.settings.fusion.depth, &[], |_| true)
     }
 
-    /// [`SearchIndex::search`] among the claims `admit` lets through (a service's filters, or
-    /// "registered before this claim" when matching a new one), each signal proposing its best
-    /// `depth` before they are sifted: decisions are made on the admitted results only.
+    /// [`SearchIndex::search`] among the claims that carry every one of `required` tags
+    /// ([`ClaimText::tags`]) and that `admit` lets through (a service's other filters, or
+    /// "registered before this claim" when matching a new one). BM25 ranks only the tagged
+    /// claims, however few; the embeddings propose their nearest `depth` (among a shortlist
+    /// past [`vectors::EXACT_UP_TO`]) and those are sifted. Decisions are made on the admitted
+    /// results only.
     pub fn search_where(
         &self,
         query: &str,
         limit: usize,
         depth: usize,
+        required: &[String],
         admit: impl Fn(Key) -> bool,
     ) -> Result<SearchResults, SearchError> {
         let cleaned = text::clean_query(query);
         let depth = depth.max(limit);
         // ranks are among the admitted claims only, as if the index held nothing else: a new
         // claim matched against earlier ones must not count itself as BM25's first
-        let mut lexical = self.lexical.search(&cleaned, depth)?;
+        let mut lexical = self.lexical.search_tagged(&cleaned, depth, required)?;
         lexical.retain(|hit| admit(hit.key));
         let query_vector = match self.embedder.get() {
             Some(embedder) if !cleaned.is_empty() => Some(embedder.embed_query(&cleaned)?),
