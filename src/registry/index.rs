@@ -17,9 +17,10 @@ use crate::search::model::{DIMENSION, Embedder};
 use crate::search::{ClaimText, Decision, Key, Mode, SearchError, SearchIndex, Settings};
 use crate::store::search::SearchDocument;
 
-/// How many claims each signal proposes before filters, when a search has filters: a filter
-/// passes some candidates only, so each signal is asked for more. Without filters, the ranking's
-/// own depth ([`crate::search::Fusion::depth`]) applies, as in the `match` command.
+/// How many claims each signal proposes when a search has filters. BM25 proposes only claims
+/// that carry the filters' tags; the embeddings propose their nearest, which the filters then
+/// sift, so they are asked for more. Without filters, the ranking's own depth
+/// ([`crate::search::Fusion::depth`]) applies, as in the `match` command.
 pub const CANDIDATES: usize = 1000;
 
 /// What a search keeps of a claim besides its texts: what filters test.
