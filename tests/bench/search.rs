@@ -140,10 +140,7 @@ fn main() {
         index.search(query, depth).expect("search succeeds");
         latencies.push(started.elapsed());
     }
-    println!(
-        "lexical search, top {depth} with matched terms: {}",
-        percentiles(latencies)
-    );
+    println!("lexical search, top {depth}: {}", percentiles(latencies));
     let started = Instant::now();
     index
         .upsert(
