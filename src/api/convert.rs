@@ -528,6 +528,11 @@ pub fn encode_search_result(
         score: found.score,
         similarity: found.similarity.unwrap_or_default().max(0.0),
         signals,
+        same_statement_claims: found
+            .same_statement
+            .into_iter()
+            .map(|id| domain::ClaimName(id).to_string())
+            .collect(),
         highlights: found
             .highlights
             .into_iter()

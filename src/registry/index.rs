@@ -154,6 +154,9 @@ pub struct Found {
     /// Where the query's words stand in its statement, claimant and verdict explanation, as
     /// code point ranges, by field name.
     pub highlights: Vec<(&'static str, Vec<Range<usize>>)>,
+    /// Later claims with the same words, shown through this one (see
+    /// [`crate::search::rank::fold_same_statements`]).
+    pub same_statement: Vec<Uuid>,
 }
 
 /// The index. Shared by every clone of the registry.
@@ -354,6 +357,11 @@ impl ClaimIndex {
                     lexical: r.lexical(),
                     semantic: r.semantic,
                     highlights,
+                    same_statement: r
+                        .same_statement
+                        .iter()
+                        .map(|&k| Uuid::from_u128(k))
+                        .collect(),
                 }
             })
             .collect())

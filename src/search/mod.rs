@@ -23,7 +23,8 @@ pub mod rank;
 pub mod text;
 pub mod vectors;
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 pub use lexical::{ClaimText, FieldWeights, LexicalIndex};
 pub use model::{Embedder, ModelError};
@@ -87,6 +88,8 @@ pub struct SearchIndex {
     lexical: LexicalIndex,
     /// The claims' embeddings.
     vectors: VectorIndex,
+    /// Each claim's [`text::statement_fingerprint`], to show a statement once.
+    fingerprints: RwLock<HashMap<Key, u64>>,
     /// The model, shared, once it is had; until then searches rank lexically. The service
     /// loads it after it starts serving ([`SearchIndex::set_embedder`]).
     embedder: OnceLock<Arc<Embedder>>,
@@ -100,6 +103,7 @@ impl SearchIndex {
         Ok(Self {
             lexical: LexicalIndex::new(settings.fields)?,
             vectors: VectorIndex::new(model::DIMENSION),
+            fingerprints: RwLock::default(),
             embedder: embedder.map(OnceLock::from).unwrap_or_default(),
             settings,
         })
@@ -160,6 +164,10 @@ impl SearchIndex {
             }
         }
         self.lexical.upsert(key, claim)?;
+        self.fingerprints
+            .write()
+            .expect("no code panics holding the lock")
+            .insert(key, text::statement_fingerprint(claim.statement));
         Ok(())
     }
 
@@ -168,6 +176,10 @@ impl SearchIndex {
     pub fn remove(&self, key: Key) {
         self.vectors.remove(key);
         self.lexical.remove(key);
+        self.fingerprints
+            .write()
+            .expect("no code panics holding the lock")
+            .remove(&key);
     }
 
     /// Makes every change so far searchable (milliseconds: the index is in memory). Call it
@@ -197,7 +209,8 @@ impl SearchIndex {
     /// ([`ClaimText::tags`]) and that `admit` lets through (a service's other filters, or
     /// "registered before this claim" when matching a new one). BM25 ranks only the tagged
     /// claims, however few; the embeddings propose their nearest `depth` (among a shortlist
-    /// past [`vectors::EXACT_UP_TO`]) and those are sifted. Decisions are made on the admitted
+    /// past [`vectors::EXACT_UP_TO`]) and those are sifted. Admitted claims with the same words
+    /// are one result ([`rank::fold_same_statements`]). Decisions are made on the admitted
     /// results only.
     pub fn search_where(
         &self,
@@ -226,7 +239,7 @@ impl SearchIndex {
             depth,
             ..self.settings.fusion
         };
-        let mut results = rank::fuse(
+        let results = rank::fuse(
             &lexical,
             &semantic,
             |keys| match &query_vector {
@@ -238,6 +251,13 @@ impl SearchIndex {
             },
             &fusion,
         );
+        let mut results = {
+            let fingerprints = self
+                .fingerprints
+                .read()
+                .expect("no code panics holding the lock");
+            rank::fold_same_statements(results, |key| fingerprints.get(&key).copied())
+        };
         rank::decide(&mut results, &self.settings.thresholds);
         results.truncate(limit);
         // the words to highlight, for the results returned only (a semantic find may share

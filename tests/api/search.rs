@@ -177,6 +177,50 @@ async fn query_syntax_is_text_and_filters_combine() {
 }
 
 #[tokio::test]
+async fn a_statement_registered_twice_is_one_result_under_its_first_registration() {
+    let app = spawn_app_with_model(Thresholds::default()).await;
+    let first = claim(
+        &app,
+        "The mayor 'banned' cars from the old town on Sundays.",
+    )
+    .await;
+    let again = claim(
+        &app,
+        "the Mayor \u{201c}banned\u{201d} cars from the old town on Sundays",
+    )
+    .await;
+    let other = claim(
+        &app,
+        "The mayor banned bicycles from the old town on Sundays.",
+    )
+    .await;
+    let (reply, _) = search_until(&app, query("mayor banned cars old town"), |r| {
+        r.results.len() == 2
+    })
+    .await;
+    assert_eq!(names(&reply), [first.name.as_str(), other.name.as_str()]);
+    assert_eq!(
+        reply.results[0].same_statement_claims,
+        [again.name.as_str()]
+    );
+    assert!(reply.results[1].same_statement_claims.is_empty());
+
+    // a filter only the later one passes finds it on its own
+    app.give_verdict(&again.name, Rating::False).await;
+    let (reply, _) = search_until(
+        &app,
+        SearchClaimsRequest {
+            rating: Rating::False.into(),
+            ..query("mayor banned cars old town")
+        },
+        |r| !r.results.is_empty(),
+    )
+    .await;
+    assert_eq!(names(&reply), [again.name.as_str()]);
+    assert!(reply.results[0].same_statement_claims.is_empty());
+}
+
+#[tokio::test]
 async fn a_new_claim_is_searchable_on_another_replica_and_a_restarted_one_rebuilds_its_index() {
     let one = spawn_app_with_model(Thresholds::default()).await;
     let two = one
