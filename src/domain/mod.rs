@@ -20,7 +20,9 @@ pub use names::{ApiKeyName, ArticleName, ClaimMatchName, ClaimName, Resource, Ve
 pub use page::{Cursor, PageSize, PageToken};
 pub use quote::{Anchored, Quote, QuoteDraft, QuoteKind, QuoteRejection, Span};
 pub use text::{optional_text, required_text, timestamp};
-pub use verdict::{EvidenceSource, NewVerdict, Rating, Verdict};
+pub use verdict::{
+    EvidenceSource, NewVerdict, Rating, Verdict, VerdictAction, VerdictState, VerdictStep,
+};
 
 /// Every size limit of the domain, in one place for the transport layer and the docs.
 pub mod limits {
@@ -31,7 +33,7 @@ pub mod limits {
     };
     pub use super::quote::{MAX_QUOTE_CHARS, MAX_SPEAKER_CHARS};
     pub use super::verdict::{
-        MAX_EVIDENCE_SOURCES, MAX_EVIDENCE_TITLE_CHARS, MAX_EXPLANATION_CHARS,
-        MAX_TEXTUAL_RATING_CHARS,
+        MAX_EVIDENCE_SOURCES, MAX_EVIDENCE_TITLE_CHARS, MAX_EXPLANATION_CHARS, MAX_HEADLINE_CHARS,
+        MAX_NOTE_CHARS, MAX_TEXTUAL_RATING_CHARS,
     };
 }
