@@ -3,6 +3,7 @@
 //! command uses it directly.
 
 mod claim_cache;
+mod events;
 mod feed;
 mod index;
 mod key_cache;
@@ -14,6 +15,10 @@ use std::time::Instant;
 
 use claim_cache::ClaimCache;
 pub use claim_cache::MAX_STALENESS;
+pub use events::{
+    DEFAULT_EVENT_RETENTION, DEFAULT_MAX_EVENT_STREAMS, EventHub, EventStream, PAGE_EVENTS,
+    SCAN_WINDOW, SEQUENCE_INTERVAL, WatchMessage,
+};
 pub use feed::POLL_INTERVAL;
 pub use index::{CANDIDATES, ClaimIndex, Found, SearchFilter};
 pub use key_cache::KEY_CACHE_TTL;
@@ -86,6 +91,8 @@ pub struct Registry {
     claims: Arc<ClaimCache>,
     /// Every claim's words and embedding, kept current by the change log; shared.
     index: Arc<ClaimIndex>,
+    /// What the replica's event streams share: the newest position, their limits; shared.
+    events: Arc<EventHub>,
 }
 
 /// How many claims a registry keeps in memory by default for `GetClaim`.
@@ -102,10 +109,15 @@ impl Registry {
     /// cache serves claims only while [`Registry::follow_changes`] runs.
     pub fn with_claim_cache(pool: PgPool, entries: usize) -> Self {
         Registry {
-            pool,
             keys: Arc::default(),
             claims: Arc::new(ClaimCache::new(entries)),
             index: Arc::new(search_index(crate::search::Settings::default())),
+            events: Arc::new(EventHub::new(
+                DEFAULT_EVENT_RETENTION,
+                DEFAULT_MAX_EVENT_STREAMS,
+                pool.options().get_max_connections(),
+            )),
+            pool,
         }
     }
 
