@@ -17,7 +17,7 @@ use claim_cache::ClaimCache;
 pub use claim_cache::MAX_STALENESS;
 pub use events::{
     DEFAULT_EVENT_RETENTION, DEFAULT_MAX_EVENT_STREAMS, EventHub, EventStream, PAGE_EVENTS,
-    SCAN_WINDOW, SEQUENCE_INTERVAL, WatchMessage,
+    RECENT_EVENTS, SCAN_WINDOW, SEQUENCE_INTERVAL, WatchMessage,
 };
 pub use feed::POLL_INTERVAL;
 pub use index::{CANDIDATES, ClaimIndex, Found, SearchFilter};
@@ -116,6 +116,7 @@ impl Registry {
                 DEFAULT_EVENT_RETENTION,
                 DEFAULT_MAX_EVENT_STREAMS,
                 pool.options().get_max_connections(),
+                RECENT_EVENTS,
             )),
             pool,
         }

@@ -137,6 +137,29 @@ pub struct EventFilter {
     pub resources: Vec<Watched>,
 }
 
+impl EventFilter {
+    /// Whether the filter lets every event through.
+    pub fn is_everything(&self) -> bool {
+        self.types.is_empty() && self.resources.is_empty()
+    }
+
+    /// Whether the filter lets `event` through: the same rule the store's page query applies in
+    /// SQL, for events a stream takes from memory. An event of a type this version does not
+    /// know passes only a filter without types.
+    pub fn admits(&self, event: &Event) -> bool {
+        let typed =
+            self.types.is_empty() || event.event_type.is_some_and(|t| self.types.contains(&t));
+        let about = self.resources.is_empty()
+            || self.resources.iter().any(|watched| match watched {
+                Watched::Article(a) => event.article == Some(*a),
+                Watched::Claim(c) => {
+                    event.claim == Some(*c) || event.link.is_some_and(|l| l.matched == *c)
+                }
+            });
+        typed && about
+    }
+}
+
 /// How long a stream may stay silent before it sends a heartbeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeartbeatInterval(Duration);
@@ -211,6 +234,56 @@ mod tests {
         );
         assert!(HeartbeatInterval::parse(Some(Duration::from_millis(10))).is_err());
         assert!(HeartbeatInterval::parse(Some(Duration::from_secs(601))).is_err());
+    }
+
+    #[test]
+    fn a_filter_admits_the_types_and_the_resources_it_names() {
+        let (article, claim, earlier) = (
+            ArticleName(Uuid::now_v7()),
+            ClaimName(Uuid::now_v7()),
+            ClaimName(Uuid::now_v7()),
+        );
+        let quote = Event {
+            position: 1,
+            event_type: Some(EventType::QuoteCreated),
+            article: Some(article),
+            claim: Some(claim),
+            verdict: None,
+            link: None,
+            change_time: OffsetDateTime::UNIX_EPOCH,
+        };
+        let link = Event {
+            event_type: Some(EventType::MatchCreated),
+            article: None,
+            link: Some(ClaimMatchName {
+                claim,
+                matched: earlier,
+            }),
+            ..quote.clone()
+        };
+        let unknown = Event {
+            event_type: None,
+            ..quote.clone()
+        };
+        let everything = EventFilter::default();
+        assert!(everything.is_everything());
+        assert!(everything.admits(&quote) && everything.admits(&unknown));
+        let quotes = EventFilter {
+            types: vec![EventType::QuoteCreated],
+            resources: Vec::new(),
+        };
+        assert!(quotes.admits(&quote) && !quotes.admits(&link) && !quotes.admits(&unknown));
+        let of = |watched| EventFilter {
+            types: Vec::new(),
+            resources: vec![watched],
+        };
+        assert!(of(Watched::Article(article)).admits(&quote));
+        assert!(!of(Watched::Article(article)).admits(&link));
+        assert!(
+            of(Watched::Claim(earlier)).admits(&link),
+            "a link to a claim is about it"
+        );
+        assert!(!of(Watched::Claim(earlier)).admits(&quote));
     }
 
     #[test]

@@ -114,15 +114,13 @@ impl EventRow {
         let position = self.position?;
         let event_type = event_type(self.kind.as_deref().unwrap_or_default());
         let claim = self.claim_id.map(ClaimName);
-        let link = match (event_type, claim, self.matched_claim_id) {
-            (Some(EventType::MatchCreated | EventType::MatchReviewed), Some(claim), Some(m)) => {
-                Some(ClaimMatchName {
-                    claim,
-                    matched: ClaimName(m),
-                })
-            }
-            _ => None,
-        };
+        // only links name an earlier claim
+        let link = claim
+            .zip(self.matched_claim_id)
+            .map(|(claim, matched)| ClaimMatchName {
+                claim,
+                matched: ClaimName(matched),
+            });
         Some(Event {
             position,
             event_type,
@@ -138,9 +136,9 @@ impl EventRow {
 }
 
 /// The events after position `after` up to `upto` that `filter` lets through, in order, at most
-/// `limit`; with the stream's bounds read in the same snapshot. One statement: positions are
-/// given and `last_position` moved in one transaction, so every position up to the `last`
-/// returned is read, whatever the caller was told of newer ones.
+/// `limit`; with the stream's bounds read in the same snapshot. One statement: a round of the
+/// sequencer gives its positions and moves `last_position` in one transaction, so the positions
+/// this statement sees are exactly those up to the `last` it returns, all committed.
 pub async fn page(
     conn: &mut PgConnection,
     after: i64,
@@ -157,18 +155,24 @@ pub async fn page(
             Watched::Claim(c) => claims.push(c.0),
         }
     }
-    // the left join's one row, with no event, carries the pruned bound when nothing matched;
-    // the position range walks the primary key, and each change is found by its own
+    // The plan this is written for, whatever the statistics say (the log grows fast, and a new
+    // one has none): the positions in order from the primary key, each change looked up by its
+    // own (`offset 0` keeps the lookup a lookup rather than a join the planner may turn into a
+    // scan of the log), stopping at `limit`. `limit 1` tells the planner the stream's state is
+    // one row. The left join's row without an event carries the bounds when nothing matched.
     let rows: Vec<EventRow> = sqlx::query_as(
         "select s.pruned_through, s.last_position, e.position, e.kind, e.article_id, \
                 e.claim_id, e.verdict_id, e.matched_claim_id, e.change_time \
-         from change_stream s \
+         from (select pruned_through, last_position from change_stream limit 1) s \
          left join lateral ( \
              select p.position, c.kind, c.article_id, c.claim_id, c.verdict_id, \
                     c.matched_claim_id, c.change_time \
              from change_positions p \
-             join changes c on c.seq = p.seq \
-             where p.position > $1 and p.position <= least($2, s.last_position) \
+             cross join lateral ( \
+                 select kind, article_id, claim_id, verdict_id, matched_claim_id, change_time \
+                 from changes where seq = p.seq offset 0 \
+             ) c \
+             where p.position > $1 and p.position <= $2 \
                and (cardinality($3::text[]) = 0 or c.kind = any($3)) \
                and ((cardinality($4::uuid[]) = 0 and cardinality($5::uuid[]) = 0) \
                     or c.article_id = any($4) \

@@ -718,7 +718,13 @@ async fn consume(
     };
     let mut cursor = start;
     loop {
-        let request = with_key(&secret, after(cursor));
+        // heartbeats bring the loop round to its resume check even when nothing is written
+        let request = WatchEventsRequest {
+            cursor: Some(cursor),
+            heartbeat_interval: every(Duration::from_millis(100)),
+            ..Default::default()
+        };
+        let request = with_key(&secret, request);
         let mut stream = client
             .clone()
             .watch_events(request)
@@ -799,7 +805,7 @@ fn check_exactly_once_in_order(consumed: &Consumed, writes: &[Write]) {
 }
 
 #[tokio::test]
-async fn concurrent_writers_are_seen_exactly_once_in_commit_order_by_every_consumer_even_one_resumed_five_times()
+async fn concurrent_writers_are_seen_exactly_once_in_commit_order_by_consumers_on_three_replicas_one_resumed_five_times()
  {
     let app = spawn_app().await;
     let article = app
@@ -821,16 +827,22 @@ async fn concurrent_writers_are_seen_exactly_once_in_commit_order_by_every_consu
         .name;
     settled(&app).await;
     let (_, start) = started(&app, WatchEventsRequest::default()).await;
-    let consumers: Vec<_> = [0, 0, 5]
+    // one consumer on the writers' replica, one on another (which numbers changes too, when it
+    // gets there first), and the resumed one on a replica that reads every page from PostgreSQL
+    let other = app.replica().await;
+    let from_database = app
+        .replica_of(Registry::new(app.pool.clone()).with_recent_events(0))
+        .await;
+    let consumers: Vec<_> = [(&app, 0), (&other, 0), (&from_database, 5)]
         .into_iter()
-        .map(|resumes| {
+        .map(|(replica, resumes)| {
             let task = tokio::spawn(consume(
-                app.events.clone(),
+                replica.events.clone(),
                 app.secret(Role::Reader).to_owned(),
                 start,
                 marker.clone(),
                 resumes,
-                Duration::from_millis(400),
+                Duration::from_millis(250),
             ));
             (resumes, task)
         })
@@ -879,7 +891,7 @@ async fn concurrent_writers_are_seen_exactly_once_in_commit_order_by_every_consu
     for writer in writers {
         writes.extend(writer.await.unwrap());
     }
-    assert!(writes.len() > 100, "only {} writes in 3 s", writes.len());
+    assert!(writes.len() > 40, "only {} writes in 3 s", writes.len());
     eprintln!("{} acknowledged writes from 8 writers in 3 s", writes.len());
     verdict(&app, &marker).await.unwrap();
     for (resumes, consumer) in consumers {
@@ -934,4 +946,75 @@ async fn a_stopping_server_ends_its_streams_with_unavailable_instead_of_waiting_
     let status = ended.expect_err("the stream ends with a status");
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     assert!(status.message().contains("resume"), "{}", status.message());
+}
+
+/// Every event a stream sends until a heartbeat says it has covered `last`.
+async fn everything_through(
+    app: &TestApp,
+    request: WatchEventsRequest,
+    last: i64,
+) -> Vec<proto::Event> {
+    let request = WatchEventsRequest {
+        heartbeat_interval: every(Duration::from_millis(100)),
+        ..request
+    };
+    let mut stream = watch(app, request).await.expect("the watch starts");
+    let mut events = Vec::new();
+    loop {
+        match next(&mut stream).await {
+            Got::Event(event) => events.push(event),
+            Got::Heartbeat(cursor) if cursor >= last => return events,
+            Got::Heartbeat(_) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stream_read_from_postgresql_is_the_same_as_one_served_from_memory() {
+    let app = spawn_app().await;
+    let article = app
+        .create_article("https://news.example/memory", SAMPLE)
+        .await;
+    let x = app
+        .create_claim("x", vec![quote(&article, "stop the bloodshed")])
+        .await;
+    let y = app
+        .create_claim("y", vec![quote(&article, "stop the bloodshed")])
+        .await;
+    for claim in [&x, &y, &x] {
+        verdict(&app, &claim.name).await.unwrap();
+    }
+    settled(&app).await;
+    let last: i64 = sqlx::query_scalar("select last_position from change_stream")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    // a replica that keeps no recent events reads every page from PostgreSQL
+    let from_database = app
+        .replica_of(Registry::new(app.pool.clone()).with_recent_events(0))
+        .await;
+    let requests = [
+        after(0),
+        WatchEventsRequest {
+            from_oldest: true,
+            types: vec![EventType::VerdictCreated.into()],
+            ..Default::default()
+        },
+        WatchEventsRequest {
+            cursor: Some(3),
+            resources: vec![x.name.clone()],
+            ..Default::default()
+        },
+        WatchEventsRequest {
+            from_oldest: true,
+            resources: vec![article.name.clone(), y.name.clone()],
+            ..Default::default()
+        },
+    ];
+    for request in requests {
+        let remembered = everything_through(&app, request.clone(), last).await;
+        let read = everything_through(&from_database, request.clone(), last).await;
+        assert!(!read.is_empty(), "{request:?} lets something through");
+        assert_eq!(read, remembered, "{request:?}");
+    }
 }
