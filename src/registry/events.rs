@@ -66,6 +66,9 @@ pub const SCAN_WINDOW: i64 = 10_000;
 const SEQUENCER_READ: i64 = 2_000;
 /// The most changes pruned in one transaction, so that pruning a backlog never holds locks long.
 const PRUNE_BATCH: i64 = 10_000;
+/// How long the sequencer waits after a failed round, besides its interval: a database that is
+/// away is not asked for a connection a hundred times a second.
+const FAILED_ROUND_PAUSE: Duration = Duration::from_millis(250);
 
 /// What a stream sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +236,7 @@ impl Registry {
                         );
                         failing = true;
                     }
+                    tokio::time::sleep(FAILED_ROUND_PAUSE).await;
                 }
             }
         }
