@@ -488,6 +488,23 @@ fn main() {
                 }
             }
         }
+        // a client that comes back after the whole run: everything from PostgreSQL (the window
+        // of recent events reaches back 10,000 events only), as fast as it can read
+        let caught_up = Instant::now();
+        let replay = consume(connect(addr).await, reader.clone(), start, marker.clone(), 0, every).await;
+        let took = replay.finished.duration_since(caught_up).as_secs_f64();
+        match check(&replay, &writes) {
+            Ok(_) => println!(
+                "{:<40} {:>8.0} events/s   ({} events in {took:.1} s)   exactly once, in order: yes",
+                "a late client catching up from the start",
+                replay.events.len() as f64 / took,
+                replay.events.len()
+            ),
+            Err(problem) => {
+                println!("a late client catching up: exactly once, in order: NO: {problem}");
+                ok = false;
+            }
+        }
         continuous.sort_unstable();
         let p99 = at(&continuous, 0.99);
         println!();
