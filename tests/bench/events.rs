@@ -54,25 +54,55 @@ fn setting(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The database server: `DATABASE_URL`'s, else an embedded one kept alive on a thread of its
-/// own for the whole run (the server follows its starting thread).
-fn database_server() -> PgConnectOptions {
+/// The database server: `DATABASE_URL`'s, else an embedded one in a temporary directory, run on
+/// a thread of its own (the server follows its starting thread) until the returned guard is
+/// dropped, which stops it and removes the directory.
+fn database_server() -> (PgConnectOptions, Option<Embedded>) {
     if let Ok(url) = std::env::var("DATABASE_URL") {
-        return url.parse().expect("DATABASE_URL is a PostgreSQL URL");
+        return (url.parse().expect("DATABASE_URL is a PostgreSQL URL"), None);
     }
     let dir = tempfile::Builder::new()
         .prefix("claim-registry-events-")
         .tempdir()
-        .expect("a temporary directory")
-        .keep();
+        .expect("a temporary directory");
+    // the postgres user the embedded server runs as, when the bench runs as root, must reach it
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("the temporary directory is made reachable");
+    let data = dir.path().join("data");
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let server = EmbeddedPostgres::start(&dir).expect("the embedded PostgreSQL starts");
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let server = EmbeddedPostgres::start(&data).expect("the embedded PostgreSQL starts");
         ready_tx.send(server.connect_options("postgres")).unwrap();
-        std::thread::park();
+        let _ = stopped.recv();
         drop(server);
     });
-    ready_rx.recv().expect("the embedded PostgreSQL is ready")
+    let options = ready_rx.recv().expect("the embedded PostgreSQL is ready");
+    (
+        options,
+        Some(Embedded {
+            stop,
+            thread,
+            _dir: dir,
+        }),
+    )
+}
+
+/// The embedded server of a run: stopped, and its directory removed, when dropped.
+struct Embedded {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Embedded {
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
 }
 
 /// A request carrying `authorization: Bearer <secret>`.
@@ -319,7 +349,7 @@ fn main() {
         .unwrap_or(10)
         .max(1);
     let inflight = setting("EVENTS_INFLIGHT", 32).max(1) as usize;
-    let server = database_server();
+    let (server, embedded) = database_server();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -516,6 +546,11 @@ fn main() {
         );
         ok
     });
+    // the service's connections end with the runtime, then the server stops
+    drop(runtime);
+    if let Some(embedded) = embedded {
+        embedded.stop();
+    }
     if !ok {
         eprintln!("the stream lost, repeated or reordered acknowledged writes");
         std::process::exit(1);
