@@ -9,6 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/factcheck/v1/articles.proto",
         "proto/factcheck/v1/claims.proto",
         "proto/factcheck/v1/api_keys.proto",
+        "proto/factcheck/v1/events.proto",
     ];
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
 

@@ -152,6 +152,24 @@ struct ServeArgs {
     /// The organisation's web address (http or https).
     #[arg(long, env = "CLAIM_REGISTRY_ORGANIZATION_URL", default_value = "")]
     organization_url: String,
+    /// How long changes are kept for WatchEvents clients to resume from ("7d", "12h"); a client
+    /// whose cursor is older must re-read the state it follows. Pruned once a minute.
+    #[arg(
+        long,
+        env = "CLAIM_REGISTRY_EVENT_RETENTION",
+        default_value = "7d",
+        value_parser = parse_duration
+    )]
+    event_retention: Duration,
+    /// Most WatchEvents streams this replica serves at once; more are refused with
+    /// RESOURCE_EXHAUSTED.
+    #[arg(
+        long,
+        env = "CLAIM_REGISTRY_MAX_EVENT_STREAMS",
+        default_value_t = crate::registry::DEFAULT_MAX_EVENT_STREAMS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    max_event_streams: u32,
 }
 
 #[derive(Debug, Args)]
@@ -287,11 +305,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             organization_name: args.organization_name.trim().to_owned(),
             organization_url: args.organization_url.trim().to_owned(),
         },
+        event_retention: args.event_retention,
+        max_event_streams: args.max_event_streams,
     };
     crate::server::serve(listener, database, settings, shutdown_signal()).await
 }
 
-/// A duration: a number of seconds, or a number followed by ms, s, m or h.
+/// A duration: a number of seconds, or a number followed by ms, s, m, h or d.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -306,7 +326,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => number / 1000.0,
         "m" => number * 60.0,
         "h" => number * 3600.0,
-        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
+        "d" => number * 86400.0,
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m, h or d")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }
@@ -404,6 +425,7 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86400)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 days").is_err());
         assert!(parse_duration("-1").is_err());
@@ -418,6 +440,8 @@ mod tests {
             "5s",
             "--metrics-listen",
             "127.0.0.1:9090",
+            "--event-retention",
+            "12h",
         ])
         .unwrap();
         let Command::Serve(args) = cli.command else {
@@ -425,6 +449,13 @@ mod tests {
         };
         assert_eq!(args.db_connect_timeout, Duration::from_secs(5));
         assert_eq!(args.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
+        assert_eq!(args.event_retention, Duration::from_secs(12 * 3600));
+        assert_eq!(
+            args.max_event_streams,
+            crate::registry::DEFAULT_MAX_EVENT_STREAMS
+        );
+        let none = Cli::try_parse_from(["claim-registry", "serve", "--max-event-streams", "0"]);
+        assert!(none.is_err(), "a replica serves at least one stream");
     }
 
     #[test]

@@ -74,10 +74,29 @@ pub enum Error {
         /// The role of the caller's key.
         held: Role,
     },
-    /// A part of the service is not ready yet (the search index is being built). Becomes
-    /// UNAVAILABLE with a `RetryInfo`.
+    /// A part of the service is not ready yet (the search index is being built), or is going
+    /// away (the server is stopping and ends its event streams). Becomes UNAVAILABLE with a
+    /// `RetryInfo`.
     #[error("{0}")]
     NotReady(String),
+    /// An event stream's cursor is older than the history the registry keeps: resuming from it
+    /// would miss changes. Becomes FAILED_PRECONDITION with an `ErrorInfo` (reason
+    /// `CURSOR_TOO_OLD`, the cursor and the oldest one accepted) and a `PreconditionFailure` on
+    /// `cursor`: the client must re-read the state it follows, then watch from a fresh cursor,
+    /// as etcd's compaction and Kubernetes' "too old resource version" ask.
+    #[error(
+        "the cursor {cursor} is older than the retained history, which starts after cursor          {oldest}: changes after it were pruned; re-read the state you follow, then watch from          a fresh cursor"
+    )]
+    CursorTooOld {
+        /// The cursor the client gave, or its stream had reached.
+        cursor: i64,
+        /// The oldest cursor accepted: the stream resumes after it with the oldest change kept.
+        oldest: i64,
+    },
+    /// The server is at a limit of its own (the event streams one replica serves). Becomes
+    /// RESOURCE_EXHAUSTED with a `RetryInfo`.
+    #[error("{0}")]
+    Exhausted(String),
     /// PostgreSQL cannot be reached. Becomes UNAVAILABLE with a `RetryInfo`: retry with backoff.
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -178,7 +197,10 @@ impl Error {
             Error::InvalidArgument(_) => Code::InvalidArgument,
             Error::NotFound { .. } => Code::NotFound,
             Error::AlreadyExists(_) => Code::AlreadyExists,
-            Error::FailedPrecondition { .. } => Code::FailedPrecondition,
+            Error::FailedPrecondition { .. } | Error::CursorTooOld { .. } => {
+                Code::FailedPrecondition
+            }
+            Error::Exhausted(_) => Code::ResourceExhausted,
             Error::Aborted(_) => Code::Aborted,
             Error::Unauthenticated { .. } => Code::Unauthenticated,
             Error::PermissionDenied { .. } => Code::PermissionDenied,
@@ -230,6 +252,28 @@ impl Error {
             } => ErrorDetails::with_precondition_failure(vec![
                 tonic_types::PreconditionViolation::new(*kind, subject, description),
             ]),
+            Error::CursorTooOld { cursor, oldest } => {
+                let mut details = ErrorDetails::with_error_info(
+                    "CURSOR_TOO_OLD",
+                    ERROR_DOMAIN,
+                    HashMap::from([
+                        ("cursor".to_owned(), cursor.to_string()),
+                        ("oldest_cursor".to_owned(), oldest.to_string()),
+                        (
+                            "action".to_owned(),
+                            "re-read the state you follow, then watch from a fresh cursor"
+                                .to_owned(),
+                        ),
+                    ]),
+                );
+                details.add_precondition_failure_violation(
+                    "CURSOR_TOO_OLD",
+                    "cursor",
+                    format!("changes after cursor {cursor} were pruned; the oldest cursor kept is {oldest}"),
+                );
+                details
+            }
+            Error::Exhausted(_) => ErrorDetails::with_retry_info(Some(RETRY_AFTER_UNAVAILABLE)),
             Error::Aborted(_) => ErrorDetails::with_retry_info(Some(RETRY_AFTER_ABORTED)),
             Error::Unavailable(_) | Error::NotReady(_) => {
                 ErrorDetails::with_retry_info(Some(RETRY_AFTER_UNAVAILABLE))

@@ -14,7 +14,8 @@
 //!   and NULs are the client's fault), decoding requests into domain types (every bad field
 //!   named), encoding replies, one handler per rpc.
 //! - [`registry`]: the use cases, one method each, one transaction each; key verification (with
-//!   its one-second cache) and idempotent retries live here.
+//!   its one-second cache) and idempotent retries live here, and the change log's followers: the
+//!   claim cache and search index, and the event stream clients watch (`WatchEvents`).
 //! - [`store`]: the SQL, one module per table group, rows mapped to domain types.
 //! - [`domain`]: the types everything above trades in, each built only by parsing its input:
 //!   articles, claims, quotes and their anchoring, verdicts, keys and roles, resource names, pages.

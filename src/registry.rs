@@ -3,6 +3,7 @@
 //! command uses it directly.
 
 mod claim_cache;
+mod events;
 mod feed;
 mod index;
 mod key_cache;
@@ -14,6 +15,10 @@ use std::time::Instant;
 
 use claim_cache::ClaimCache;
 pub use claim_cache::MAX_STALENESS;
+pub use events::{
+    DEFAULT_EVENT_RETENTION, DEFAULT_MAX_EVENT_STREAMS, EventHub, EventStream, PAGE_EVENTS,
+    RECENT_EVENTS, SCAN_WINDOW, SEQUENCE_INTERVAL, WatchMessage,
+};
 pub use feed::POLL_INTERVAL;
 pub use index::{CANDIDATES, ClaimIndex, Found, SearchFilter};
 pub use key_cache::KEY_CACHE_TTL;
@@ -88,6 +93,8 @@ pub struct Registry {
     index: Arc<ClaimIndex>,
     /// How the desk reviews.
     desk: Desk,
+    /// What the replica's event streams share: the newest position, their limits; shared.
+    events: Arc<EventHub>,
 }
 
 /// How the fact-checking desk that runs the registry works: its rules for publishing verdicts,
@@ -117,11 +124,17 @@ impl Registry {
     /// cache serves claims only while [`Registry::follow_changes`] runs.
     pub fn with_claim_cache(pool: PgPool, entries: usize) -> Self {
         Registry {
-            pool,
             keys: Arc::default(),
             claims: Arc::new(ClaimCache::new(entries)),
             index: Arc::new(search_index(crate::search::Settings::default())),
             desk: Desk::default(),
+            events: Arc::new(EventHub::new(
+                DEFAULT_EVENT_RETENTION,
+                DEFAULT_MAX_EVENT_STREAMS,
+                pool.options().get_max_connections(),
+                RECENT_EVENTS,
+            )),
+            pool,
         }
     }
 

@@ -30,7 +30,8 @@ use crate::api::gate::GateLayer;
 use crate::api::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::api::proto::article_service_server::ArticleServiceServer;
 use crate::api::proto::claim_service_server::ClaimServiceServer;
-use crate::api::{self, ApiKeyApi, ArticleApi, ClaimApi};
+use crate::api::proto::event_service_server::EventServiceServer;
+use crate::api::{self, ApiKeyApi, ArticleApi, ClaimApi, EventApi};
 use crate::database::Database;
 use crate::registry::Registry;
 
@@ -38,10 +39,11 @@ pub use crate::api::gate::MAX_MESSAGE_BYTES;
 /// How often the health service re-checks the database.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
 /// The service names the health service reports on, besides the server as a whole ("").
-const SERVICES: [&str; 3] = [
+const SERVICES: [&str; 4] = [
     "factcheck.v1.ArticleService",
     "factcheck.v1.ClaimService",
     "factcheck.v1.ApiKeyService",
+    "factcheck.v1.EventService",
 ];
 
 /// How `serve` runs, besides the gRPC listener and the database.
@@ -62,6 +64,10 @@ pub struct Settings {
     pub thresholds: crate::search::Thresholds,
     /// How the desk reviews: second review, the organisation.
     pub desk: crate::registry::Desk,
+    /// How long changes are kept for event streams to resume from.
+    pub event_retention: Duration,
+    /// Most event streams served at once.
+    pub max_event_streams: u32,
 }
 
 /// The service as `claim-registry serve` runs it. Serves on `listener` at once, reporting
@@ -78,7 +84,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let registry = Registry::with_claim_cache(database.pool.clone(), settings.claim_cache_entries)
         .with_thresholds(settings.thresholds)
-        .with_desk(settings.desk);
+        .with_desk(settings.desk)
+        .with_event_settings(settings.event_retention, settings.max_event_streams);
     let model = tokio::task::spawn_blocking({
         let registry = registry.clone();
         let dir = settings.model_dir.clone();
@@ -214,6 +221,8 @@ async fn run_with(
     let health_task = tokio::spawn(watch_database(reporter, registry.clone(), ready.clone()));
     let follower = tokio::spawn(follow_changes(registry.clone(), ready.clone()));
     let matcher = tokio::spawn(match_new_claims(registry.clone(), ready.clone()));
+    let sequencer = tokio::spawn(sequence_events(registry.clone(), ready.clone()));
+    let pruner = tokio::spawn(prune_events(registry.clone(), ready.clone()));
 
     // our API, health, and google.rpc's error details, so that grpcurl can decode the
     // BadRequest field violations of an INVALID_ARGUMENT
@@ -267,18 +276,28 @@ async fn run_with(
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(
-            ApiKeyServiceServer::new(ApiKeyApi::new(registry))
+            ApiKeyServiceServer::new(ApiKeyApi::new(registry.clone()))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            EventServiceServer::new(EventApi::new(registry.clone()))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
         )
         .serve_with_incoming_shutdown(
             // small replies must not wait for Nagle's algorithm to coalesce them with more
             TcpIncoming::from(listener).with_nodelay(Some(true)),
-            shutdown,
+            async {
+                shutdown.await;
+                // event streams never end by themselves: end them, or shutdown waits forever
+                registry.close_event_streams();
+            },
         )
         .await;
     health_task.abort();
     follower.abort();
     matcher.abort();
+    sequencer.abort();
+    pruner.abort();
     result?;
     tracing::info!("server stopped");
     Ok(())
@@ -309,6 +328,24 @@ async fn match_new_claims(registry: Registry, mut ready: watch::Receiver<bool>) 
         return;
     }
     registry.match_new_claims().await;
+}
+
+/// Numbers committed changes for the event stream once the database is `ready` (migrated: the
+/// stream's tables exist), for as long as the server runs.
+async fn sequence_events(registry: Registry, mut ready: watch::Receiver<bool>) {
+    if ready.wait_for(|ready| *ready).await.is_err() {
+        return;
+    }
+    registry.sequence_events().await;
+}
+
+/// Prunes changes beyond the retention once the database is `ready`, for as long as the server
+/// runs.
+async fn prune_events(registry: Registry, mut ready: watch::Receiver<bool>) {
+    if ready.wait_for(|ready| *ready).await.is_err() {
+        return;
+    }
+    registry.prune_events().await;
 }
 
 /// Reports NOT_SERVING until the database is `ready`, then SERVING while it answers and

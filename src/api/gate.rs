@@ -11,7 +11,8 @@
 //! 3. The caller's API key must be active and its role high enough: UNAUTHENTICATED or
 //!    PERMISSION_DENIED before a byte of the body is read, however malformed the body is.
 //! 4. The body must be exactly one gRPC message frame of at most [`MAX_MESSAGE_BYTES`], since
-//!    every one of our methods is unary: no message, a frame cut short, a second message, or a
+//!    every one of our methods takes one request message (all are unary but `WatchEvents`, which
+//!    streams its replies to one request): no message, a frame cut short, a second message, or a
 //!    compressed flag other than 0 is INVALID_ARGUMENT naming what was wrong; a larger message is
 //!    RESOURCE_EXHAUSTED, as gRPC's status table has it.
 //!
@@ -178,7 +179,7 @@ fn check_content_type(headers: &http::HeaderMap) -> Result<(), Status> {
     )))
 }
 
-/// Reads a unary call's body, which must be one uncompressed gRPC message frame, and returns
+/// Reads a call's request body (unary or server streaming: one message either way), which must be one uncompressed gRPC message frame, and returns
 /// the frame as it came.
 async fn one_message(headers: &http::HeaderMap, body: Body) -> Result<Bytes, Status> {
     let limit = FRAME_HEADER_BYTES + MAX_MESSAGE_BYTES;
@@ -206,7 +207,7 @@ fn too_large() -> Status {
 fn check_frame(headers: &http::HeaderMap, bytes: &[u8]) -> Result<(), Status> {
     if bytes.is_empty() {
         return Err(Status::invalid_argument(
-            "the request carries no message: a unary call sends exactly one",
+            "the request carries no message: a call to this server sends exactly one",
         ));
     }
     if bytes.len() < FRAME_HEADER_BYTES {
@@ -252,7 +253,8 @@ fn check_frame(headers: &http::HeaderMap, bytes: &[u8]) -> Result<(), Status> {
     }
     if carried > declared {
         return Err(Status::invalid_argument(
-            "a unary call carries exactly one message; this request carries more after its first",
+            "a call to this server carries exactly one message; this request carries more after its \
+             first",
         ));
     }
     Ok(())

@@ -8,11 +8,13 @@ mod articles;
 mod claims;
 pub mod codec;
 mod convert;
+mod events;
 pub mod gate;
 
 pub use api_keys::ApiKeyApi;
 pub use articles::ArticleApi;
 pub use claims::ClaimApi;
+pub use events::EventApi;
 
 /// The types and services generated from `proto/factcheck/v1/`.
 pub mod proto {
@@ -32,7 +34,7 @@ use crate::error::Error;
 /// Every method of our services and the least role that may call it: the service's whole
 /// authorization policy in one table, which the [`gate`] enforces before a request is decoded.
 /// A test checks that it lists exactly the methods of `proto/`.
-pub const METHODS: [(&str, Role); 22] = [
+pub const METHODS: [(&str, Role); 23] = [
     (
         "/factcheck.v1.ArticleService/CreateArticle",
         Role::Submitter,
@@ -64,6 +66,7 @@ pub const METHODS: [(&str, Role); 22] = [
     ("/factcheck.v1.ApiKeyService/CreateApiKey", Role::Admin),
     ("/factcheck.v1.ApiKeyService/ListApiKeys", Role::Admin),
     ("/factcheck.v1.ApiKeyService/RevokeApiKey", Role::Admin),
+    ("/factcheck.v1.EventService/WatchEvents", Role::Reader),
 ];
 
 /// The least role that may call a method, by its path; `None` for a path that is not ours.

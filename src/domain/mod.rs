@@ -5,6 +5,7 @@
 mod api_key;
 mod article;
 mod claim;
+mod event;
 mod matching;
 mod names;
 mod page;
@@ -15,6 +16,9 @@ mod verdict;
 pub use api_key::{ApiKey, ApiKeySecret, NewApiKey, Role};
 pub use article::{Article, ArticleBody, CanonicalUrl, LanguageCode, NewArticle, WebUrl};
 pub use claim::{Claim, ClaimOrder, ClaimPatch, ClaimVersion, NewClaim, Origin, ReviewState};
+pub use event::{
+    Event, EventFilter, EventType, HeartbeatInterval, MAX_WATCHED_RESOURCES, WatchStart, Watched,
+};
 pub use matching::{ClaimMatch, MatchDecision, MatchState, PreviouslyChecked};
 pub use names::{ApiKeyName, ArticleName, ClaimMatchName, ClaimName, Resource, VerdictName};
 pub use page::{Cursor, PageSize, PageToken};

@@ -128,6 +128,15 @@ impl ClaimCache {
         }
     }
 
+    /// Forgets every claim: for a follower that may have missed changes.
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            shard.evictions += 1;
+            shard.entries.clear();
+        }
+    }
+
     /// Records that the follower read the log, and applied what it read, in a reading that
     /// began at `began`: entries are fresh for [`MAX_STALENESS`] from then.
     pub fn followed(&self, began: Instant) {

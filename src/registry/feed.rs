@@ -59,8 +59,8 @@ impl Registry {
     }
 
     /// The changes since `position` and the position after them, with the search index brought
-    /// up to date with them; from nothing, the position now, with the index built from every
-    /// claim as of that position.
+    /// up to date with them; from nothing, or when changes not read yet were pruned from the log,
+    /// the position now, with the index built from every claim as of that position.
     async fn read_changes(
         &self,
         position: Option<&Position>,
@@ -70,6 +70,18 @@ impl Registry {
             return self.build_index(&mut conn).await;
         };
         let (batch, next) = changes::since(&mut conn, position).await?;
+        if changes::pruned_past(&mut conn, position).await? {
+            // changes this replica had not read were pruned (it was cut off from the database
+            // for longer than the event retention): forget everything, and rebuild from the
+            // tables
+            tracing::warn!(
+                "the change log was pruned past what this replica had read: rebuilding the search index and emptying the claim cache"
+            );
+            let rebuilt = self.build_index(&mut conn).await?;
+            // after the new position is taken: what is read from now on is at least that fresh
+            self.claims.clear();
+            return Ok(rebuilt);
+        }
         let mut ids: Vec<Uuid> = batch.iter().filter_map(|c| c.claim).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -98,6 +98,17 @@ pub async fn now(conn: &mut PgConnection) -> sqlx::Result<Position> {
     Ok(Position(snapshot))
 }
 
+/// Whether changes a reader at `position` had not read may have been pruned (for the event
+/// stream's retention, migration 0009): the newest pruned transaction was still running, or not
+/// yet begun, in the reader's snapshot. Asked after reading from `position`, a `false` means
+/// that reading missed nothing. A reader told `true` must start afresh from the tables.
+pub async fn pruned_past(conn: &mut PgConnection, position: &Position) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select pruned_txid >= pg_snapshot_xmin($1::pg_snapshot) from change_stream")
+        .bind(&position.0)
+        .fetch_one(conn)
+        .await
+}
+
 /// The changes committed since `position`, in the order they were written, and the position
 /// after them. One statement: its snapshot both selects the rows and is the next position.
 pub async fn since(

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod articles;
 pub mod changes;
 pub mod claims;
+pub mod events;
 pub mod idempotency;
 pub mod matches;
 pub mod search;

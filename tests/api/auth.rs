@@ -1,6 +1,6 @@
 use claim_registry::api::proto::{
     ApiKey, CreateApiKeyRequest, CreateApiKeyResponse, CreateVerdictRequest, GetClaimRequest,
-    ListApiKeysRequest, ListArticlesRequest, RevokeApiKeyRequest, Verdict,
+    ListApiKeysRequest, ListArticlesRequest, RevokeApiKeyRequest, Verdict, WatchEventsRequest,
 };
 use claim_registry::domain::Role;
 use tonic::{Code, Request};
@@ -9,14 +9,21 @@ use crate::helpers::{SAMPLE, TestApp, article_request, spawn_app, with_key};
 
 const ROLES: [Role; 4] = [Role::Reader, Role::Submitter, Role::Reviewer, Role::Admin];
 
-/// Calls one rpc of each least role with the key of `role`, returning each call's code.
-async fn codes_for(app: &TestApp, role: Role, claim: &str) -> [Code; 4] {
+/// Calls one rpc of each least role (two of the reader's: a unary one and the event stream) with
+/// the key of `role`, returning each call's least role's rank and its code.
+async fn codes_for(app: &TestApp, role: Role, claim: &str) -> [(usize, Code); 5] {
     let secret = app.secret(role);
     let code = |r: Result<(), tonic::Status>| r.err().map_or(Code::Ok, |s| s.code());
     let read = app
         .articles
         .clone()
         .list_articles(with_key(secret, ListArticlesRequest::default()))
+        .await
+        .map(drop);
+    let watch = app
+        .events
+        .clone()
+        .watch_events(with_key(secret, WatchEventsRequest::default()))
         .await
         .map(drop);
     let submit = app
@@ -52,7 +59,13 @@ async fn codes_for(app: &TestApp, role: Role, claim: &str) -> [Code; 4] {
         .list_api_keys(with_key(secret, ListApiKeysRequest::default()))
         .await
         .map(drop);
-    [code(read), code(submit), code(review), code(admin)]
+    [
+        (0, code(read)),
+        (0, code(watch)),
+        (1, code(submit)),
+        (2, code(review)),
+        (3, code(admin)),
+    ]
 }
 
 /// Creates a key as the admin; `role` is the proto's number (1 reader … 4 admin).
@@ -83,7 +96,7 @@ async fn each_role_may_do_what_its_rank_allows_and_is_denied_the_rest() {
         .await;
     for (rank, role) in ROLES.into_iter().enumerate() {
         let codes = codes_for(&app, role, &claim.name).await;
-        for (needed, code) in codes.into_iter().enumerate() {
+        for (needed, code) in codes {
             let expected = if needed <= rank {
                 Code::Ok
             } else {
@@ -111,6 +124,17 @@ async fn calls_without_a_valid_key_are_unauthenticated() {
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
     assert!(status.message().contains("Bearer"));
+    let status = app
+        .events
+        .clone()
+        .watch_events(Request::new(WatchEventsRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::Unauthenticated,
+        "the stream is guarded too"
+    );
     let status = app
         .claims
         .clone()

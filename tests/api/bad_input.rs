@@ -6,7 +6,7 @@ use claim_registry::api::proto::{
     self, ApiKey, Claim, CreateApiKeyRequest, CreateArticleRequest, CreateClaimRequest,
     CreateVerdictRequest, EvidenceSource, ExtractClaimsRequest, GetArticleRequest, GetClaimRequest,
     ListApiKeysRequest, ListArticlesRequest, ListClaimsRequest, ListVerdictsRequest,
-    RevokeApiKeyRequest, TextSpan, UpdateClaimRequest, Verdict,
+    RevokeApiKeyRequest, TextSpan, UpdateClaimRequest, Verdict, WatchEventsRequest,
 };
 use claim_registry::domain::Role;
 use prost::Message;
@@ -87,8 +87,9 @@ const EXTRACT_CLAIMS: &str = "/factcheck.v1.ClaimService/ExtractClaims";
 const CREATE_API_KEY: &str = "/factcheck.v1.ApiKeyService/CreateApiKey";
 const LIST_API_KEYS: &str = "/factcheck.v1.ApiKeyService/ListApiKeys";
 const REVOKE_API_KEY: &str = "/factcheck.v1.ApiKeyService/RevokeApiKey";
+const WATCH_EVENTS: &str = "/factcheck.v1.EventService/WatchEvents";
 
-const METHODS: [&str; 13] = [
+const METHODS: [&str; 14] = [
     CREATE_ARTICLE,
     GET_ARTICLE,
     LIST_ARTICLES,
@@ -102,6 +103,7 @@ const METHODS: [&str; 13] = [
     CREATE_API_KEY,
     LIST_API_KEYS,
     REVOKE_API_KEY,
+    WATCH_EVENTS,
 ];
 
 fn article_cases() -> Vec<Case> {
@@ -971,6 +973,92 @@ fn key_cases() -> Vec<Case> {
 }
 
 /// Bytes no protobuf decoder accepts as the method's request, each for its own reason.
+fn watch_cases() -> Vec<Case> {
+    let watch = |name: &str, request: WatchEventsRequest, fields: &[&str]| {
+        typed(name, WATCH_EVENTS, Role::Reader, request, fields)
+    };
+    let every = |seconds: i64, nanos: i32| Some(prost_types::Duration { seconds, nanos });
+    vec![
+        watch(
+            "a negative cursor",
+            WatchEventsRequest {
+                cursor: Some(-1),
+                ..Default::default()
+            },
+            &["cursor"],
+        ),
+        watch(
+            "a cursor no stream has reached",
+            WatchEventsRequest {
+                cursor: Some(i64::MAX),
+                ..Default::default()
+            },
+            &["cursor"],
+        ),
+        watch(
+            "a cursor and from_oldest",
+            WatchEventsRequest {
+                cursor: Some(0),
+                from_oldest: true,
+                ..Default::default()
+            },
+            &["from_oldest"],
+        ),
+        watch(
+            "unspecified and unknown event types",
+            WatchEventsRequest {
+                types: vec![0, 42],
+                ..Default::default()
+            },
+            &["types[0]", "types[1]"],
+        ),
+        watch(
+            "resources that are not articles or claims",
+            WatchEventsRequest {
+                resources: vec![
+                    "apiKeys/0190d8a0-0000-7000-8000-000000000000".into(),
+                    "claims/x".into(),
+                    String::new(),
+                ],
+                ..Default::default()
+            },
+            &["resources[0]", "resources[1]", "resources[2]"],
+        ),
+        watch(
+            "101 resources",
+            WatchEventsRequest {
+                resources: vec![MISSING.into(); 101],
+                ..Default::default()
+            },
+            &["resources"],
+        ),
+        watch(
+            "a heartbeat every millisecond",
+            WatchEventsRequest {
+                heartbeat_interval: every(0, 1_000_000),
+                ..Default::default()
+            },
+            &["heartbeat_interval"],
+        ),
+        watch(
+            "a heartbeat every hour",
+            WatchEventsRequest {
+                heartbeat_interval: every(3600, 0),
+                ..Default::default()
+            },
+            &["heartbeat_interval"],
+        ),
+        watch(
+            "a negative heartbeat interval",
+            WatchEventsRequest {
+                heartbeat_interval: every(-1, 0),
+                ..Default::default()
+            },
+            &["heartbeat_interval"],
+        ),
+    ]
+}
+
 fn wire_cases() -> Vec<Case> {
     let mut deep_groups = vec![0x7b; 2000];
     deep_groups.extend(vec![0x7c; 2000]);
@@ -1106,6 +1194,7 @@ async fn every_bad_request_to_every_rpc_is_refused_precisely_and_writes_nothing(
     cases.extend(claim_cases(&fixtures));
     cases.extend(verdict_cases(&fixtures));
     cases.extend(key_cases());
+    cases.extend(watch_cases());
     cases.extend(wire_cases());
     cases.extend(framing_cases());
     assert!(cases.len() >= 200, "only {} cases", cases.len());

@@ -16,7 +16,8 @@ use tonic_types::StatusExt;
 
 use crate::helpers::{OwnedServer, spawn_app_on, with_key};
 
-fn fresh_dir() -> tempfile::TempDir {
+/// A temporary directory for an embedded server of a test's own.
+pub fn fresh_dir() -> tempfile::TempDir {
     // in the system's temporary directory, which the postgres user can reach when tests run as root
     let dir = tempfile::Builder::new()
         .prefix("claim-registry-embedded-")
@@ -218,6 +219,8 @@ async fn the_service_serves_not_serving_until_a_late_database_is_up_then_serves_
         model_dir: None,
         thresholds: Default::default(),
         desk: Default::default(),
+        event_retention: claim_registry::registry::DEFAULT_EVENT_RETENTION,
+        max_event_streams: claim_registry::registry::DEFAULT_MAX_EVENT_STREAMS,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let service = tokio::spawn(claim_registry::server::serve(
@@ -281,6 +284,8 @@ async fn the_service_gives_up_with_a_clear_error_when_the_database_never_comes()
         model_dir: None,
         thresholds: Default::default(),
         desk: Default::default(),
+        event_retention: claim_registry::registry::DEFAULT_EVENT_RETENTION,
+        max_event_streams: claim_registry::registry::DEFAULT_MAX_EVENT_STREAMS,
     };
     let started = Instant::now();
     let outcome = tokio::time::timeout(

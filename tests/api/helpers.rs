@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use claim_registry::api::proto::api_key_service_client::ApiKeyServiceClient;
 use claim_registry::api::proto::article_service_client::ArticleServiceClient;
 use claim_registry::api::proto::claim_service_client::ClaimServiceClient;
+use claim_registry::api::proto::event_service_client::EventServiceClient;
 use claim_registry::api::proto::{
     self, Article, Claim, CreateArticleRequest, CreateArticleResponse, CreateClaimRequest,
     GetClaimRequest, ListClaimsRequest, Quote,
@@ -124,8 +125,9 @@ pub struct TestApp {
     pub articles: ArticleServiceClient<Channel>,
     pub claims: ClaimServiceClient<Channel>,
     pub keys: ApiKeyServiceClient<Channel>,
+    pub events: EventServiceClient<Channel>,
     secrets: HashMap<Role, String>,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: oneshot::Sender<()>,
 }
 
 /// A server on a fresh database of the shared test server.
@@ -209,7 +211,7 @@ async fn serve_with(
     serve_registry(pool, secrets, registry).await
 }
 
-/// A server for `registry` (on `pool`), with the test keys.
+/// A server of this registry on `pool`.
 async fn serve_registry(
     pool: PgPool,
     secrets: HashMap<Role, String>,
@@ -231,9 +233,10 @@ async fn serve_registry(
         pool,
         articles: ArticleServiceClient::new(channel.clone()),
         claims: ClaimServiceClient::new(channel.clone()),
-        keys: ApiKeyServiceClient::new(channel),
+        keys: ApiKeyServiceClient::new(channel.clone()),
+        events: EventServiceClient::new(channel),
         secrets,
-        _shutdown: shutdown,
+        shutdown,
     }
 }
 
@@ -242,6 +245,16 @@ impl TestApp {
     /// with the same test keys.
     pub async fn replica(&self) -> TestApp {
         serve(self.pool.clone(), self.secrets.clone()).await
+    }
+
+    /// A second server on the same database serving this registry, for settings of its own.
+    pub async fn replica_of(&self, registry: Registry) -> TestApp {
+        serve_registry(self.pool.clone(), self.secrets.clone(), registry).await
+    }
+
+    /// Stops the server: it stops taking calls and ends its event streams.
+    pub fn stop(self) {
+        let _ = self.shutdown.send(());
     }
 
     /// [`TestApp::replica`] with the embedding model, when given, and match thresholds.

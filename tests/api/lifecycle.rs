@@ -379,3 +379,51 @@ async fn lifecycle_calls_name_what_is_wrong_and_refuse_readers() {
     assert_bad_field(&bad_state, "verdict.state");
     assert_bad_field(&bad_state, "verdict.review_url");
 }
+
+#[tokio::test]
+async fn each_step_after_the_first_is_in_the_change_log_with_its_verdict() {
+    use claim_registry::store::changes::{self, ChangeKind};
+    let app = spawn_app().await;
+    let claim = new_claim(&app).await;
+    let mut conn = app.pool.acquire().await.unwrap();
+    let start = changes::now(&mut conn).await.unwrap();
+    let drafted = create(&app, Role::Reviewer, &claim, draft(Rating::False))
+        .await
+        .unwrap();
+    publish(&app, Role::Reviewer, &drafted.name).await.unwrap();
+    correct(
+        &app,
+        CorrectVerdictRequest {
+            name: drafted.name.clone(),
+            verdict: Some(content(Rating::Mixed, "Corrected.")),
+            note: "A figure was wrong.".into(),
+            etag: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    withdraw(&app, &drafted.name, "Rated the wrong claim.")
+        .await
+        .unwrap();
+    let (read, _) = changes::since(&mut conn, &start).await.unwrap();
+    let steps: Vec<ChangeKind> = read
+        .iter()
+        .map(|c| c.kind)
+        .filter(|k| *k != ChangeKind::ClaimUpdated)
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ChangeKind::VerdictCreated,
+            ChangeKind::VerdictPublished,
+            ChangeKind::VerdictCorrected,
+            ChangeKind::VerdictWithdrawn,
+        ]
+    );
+    let id = drafted.name.rsplit('/').next().unwrap();
+    assert!(
+        read.iter()
+            .filter(|c| c.kind != ChangeKind::ClaimUpdated)
+            .all(|c| c.verdict.map(|v| v.to_string()).as_deref() == Some(id))
+    );
+}

@@ -8,6 +8,7 @@ mod bad_input;
 mod changes;
 mod claims;
 mod database;
+mod events;
 mod extraction;
 mod helpers;
 mod lifecycle;

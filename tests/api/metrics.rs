@@ -71,6 +71,8 @@ async fn the_metrics_endpoint_counts_calls_by_method_and_code_and_shows_latency_
         model_dir: None,
         thresholds: Default::default(),
         desk: Default::default(),
+        event_retention: claim_registry::registry::DEFAULT_EVENT_RETENTION,
+        max_event_streams: claim_registry::registry::DEFAULT_MAX_EVENT_STREAMS,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let service = tokio::spawn(claim_registry::server::serve(
