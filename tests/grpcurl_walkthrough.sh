@@ -142,8 +142,11 @@ def at(kind, name):
     return next(i for i, s in enumerate(seen) if s[0] == kind and s[1].startswith(name))
 order = [at("EVENT_TYPE_ARTICLE_CREATED", article), at("EVENT_TYPE_CLAIM_CREATED", claim),
          at("EVENT_TYPE_QUOTE_CREATED", claim), at("EVENT_TYPE_VERDICT_CREATED", claim + "/verdicts/"),
-         at("EVENT_TYPE_CLAIM_EMBEDDED", claim), at("EVENT_TYPE_MATCH_CREATED", again + "/matches/")]
-sys.exit(0 if "heartbeat" in got[0] and cursors == sorted(set(cursors)) and order == sorted(order) else 1)' \
+         at("EVENT_TYPE_MATCH_CREATED", again + "/matches/")]
+# the claim is embedded once the model is loaded: before or after its verdict, before the match
+embedded = at("EVENT_TYPE_CLAIM_EMBEDDED", claim)
+in_order = order == sorted(order) and order[1] < embedded < order[-1]
+sys.exit(0 if "heartbeat" in got[0] and cursors == sorted(set(cursors)) and in_order else 1)' \
   "$article" "$claim" "$again" <<<"$watched"
 verdict_cursor=$(python3 -c '
 import json, sys
@@ -166,6 +169,30 @@ import json, sys
 claims = json.load(sys.stdin)["claims"]
 speakers = {(c["quotes"][0]["speaker"], c["claimant"]) for c in claims}
 sys.exit(0 if ("Putin", "Vladimir Putin") in speakers and ("the Russian president", "Vladimir Putin") in speakers else 1)' <<<"$preview"
+
+# the review desk: alice drafts a verdict, bob publishes it, alice corrects it with a note
+bob=$("$bin" keys create --name bob --role reviewer 2>/dev/null)
+draft=$(call "$reviewer" ClaimService/CreateVerdict "{\"parent\": \"$claim\", \"verdict\": {\"state\": \"VERDICT_STATE_DRAFT\", \"rating\": \"RATING_MISLEADING\", \"explanation\": \"Said of one town, not of the war.\", \"reviewUrl\": \"https://desk.example/checks/bloodshed\", \"headline\": \"Did Putin call to stop the bloodshed?\"}}" | field 'd["verdict"]["name"]')
+got=$(call "$reviewer" ClaimService/GetClaim "{\"name\": \"$claim\"}")
+check "a draft does not change the claim's verdict" python3 -c '
+import json, sys
+sys.exit(0 if json.load(sys.stdin)["claim"]["currentVerdict"]["rating"] == "RATING_UNVERIFIABLE" else 1)' <<<"$got"
+published=$(call "$bob" ClaimService/PublishVerdict "{\"name\": \"$draft\"}")
+got=$(call "$reviewer" ClaimService/GetClaim "{\"name\": \"$claim\"}")
+check "another reviewer publishes the draft, which becomes the claim's verdict" python3 -c '
+import json, sys
+p, c = json.loads(sys.argv[1])["verdict"], json.load(sys.stdin)["claim"]["currentVerdict"]
+sys.exit(0 if p["state"] == "VERDICT_STATE_PUBLISHED" and p["publisher"] == "bob" and p["reviewer"] == "alice" and c["name"] == p["name"] else 1)' "$published" <<<"$got"
+call "$reviewer" ClaimService/CorrectVerdict "{\"name\": \"$draft\", \"note\": \"The town was named wrongly.\", \"verdict\": {\"rating\": \"RATING_MISLEADING\", \"explanation\": \"Said of one city, not of the war.\", \"reviewUrl\": \"https://desk.example/checks/bloodshed\", \"headline\": \"Did Putin call to stop the bloodshed?\"}}" >/dev/null
+history=$(call "$reviewer" ClaimService/ListVerdictHistory "{\"parent\": \"$draft\"}")
+check "the correction is revision 2 with its note; the history keeps revision 1" python3 -c '
+import json, sys
+steps = json.load(sys.stdin)["steps"]
+actions = [s["action"] for s in steps]
+ok = actions == ["VERDICT_ACTION_DRAFTED", "VERDICT_ACTION_PUBLISHED", "VERDICT_ACTION_CORRECTED"]
+ok = ok and steps[2]["note"] == "The town was named wrongly." and steps[2]["changedFields"] == ["explanation"]
+ok = ok and steps[1]["verdict"]["revision"] == 1 and "town" in steps[1]["verdict"]["explanation"]
+sys.exit(0 if ok and steps[2]["verdict"]["revision"] == 2 else 1)' <<<"$history"
 
 denied=$(call "$submitter" ClaimService/CreateVerdict "$verdict_json" 2>&1 || true)
 check "a submitter giving a verdict is PERMISSION_DENIED" grep -q PermissionDenied <<<"$denied"

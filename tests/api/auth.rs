@@ -110,6 +110,49 @@ async fn each_role_may_do_what_its_rank_allows_and_is_denied_the_rest() {
     }
 }
 
+/// Calls `method` with an empty message and the key of `role`; the reply's code.
+async fn empty_call(app: &TestApp, method: &'static str, role: Role) -> Code {
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let codec = tonic_prost::ProstCodec::<(), ()>::default();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(method);
+    grpc.unary(with_key(app.secret(role), ()), path, codec)
+        .await
+        .err()
+        .map_or(Code::Ok, |s| s.code())
+}
+
+#[tokio::test]
+async fn every_unary_method_refuses_the_roles_below_its_own_and_lets_the_others_through() {
+    let app = spawn_app().await;
+    let mut checked = 0;
+    for (method, needed) in claim_registry::api::METHODS {
+        // a stream answers with a stream; WatchEvents (reader rank) is in the test above
+        if method.ends_with("/WatchEvents") {
+            continue;
+        }
+        for role in ROLES {
+            let code = empty_call(&app, method, role).await;
+            if role < needed {
+                assert_eq!(code, Code::PermissionDenied, "{role} calling {method}");
+            } else {
+                // an empty message is refused for what it lacks, never for who sent it
+                assert!(
+                    !matches!(code, Code::PermissionDenied | Code::Unauthenticated),
+                    "{role} calling {method}: {code:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4 * (claim_registry::api::METHODS.len() - 1));
+}
+
 #[tokio::test]
 async fn calls_without_a_valid_key_are_unauthenticated() {
     let app = spawn_app().await;

@@ -88,8 +88,13 @@ const CREATE_API_KEY: &str = "/factcheck.v1.ApiKeyService/CreateApiKey";
 const LIST_API_KEYS: &str = "/factcheck.v1.ApiKeyService/ListApiKeys";
 const REVOKE_API_KEY: &str = "/factcheck.v1.ApiKeyService/RevokeApiKey";
 const WATCH_EVENTS: &str = "/factcheck.v1.EventService/WatchEvents";
+const GET_VERDICT: &str = "/factcheck.v1.ClaimService/GetVerdict";
+const PUBLISH_VERDICT: &str = "/factcheck.v1.ClaimService/PublishVerdict";
+const CORRECT_VERDICT: &str = "/factcheck.v1.ClaimService/CorrectVerdict";
+const WITHDRAW_VERDICT: &str = "/factcheck.v1.ClaimService/WithdrawVerdict";
+const LIST_VERDICT_HISTORY: &str = "/factcheck.v1.ClaimService/ListVerdictHistory";
 
-const METHODS: [&str; 14] = [
+const METHODS: [&str; 19] = [
     CREATE_ARTICLE,
     GET_ARTICLE,
     LIST_ARTICLES,
@@ -104,6 +109,11 @@ const METHODS: [&str; 14] = [
     LIST_API_KEYS,
     REVOKE_API_KEY,
     WATCH_EVENTS,
+    GET_VERDICT,
+    PUBLISH_VERDICT,
+    CORRECT_VERDICT,
+    WITHDRAW_VERDICT,
+    LIST_VERDICT_HISTORY,
 ];
 
 fn article_cases() -> Vec<Case> {
