@@ -682,6 +682,27 @@ impl Registry {
         Ok(after)
     }
 
+    /// The schema.org ClaimReview (JSON-LD) of a published verdict, by the desk's organisation,
+    /// with the claim's quotes' articles as its appearances.
+    pub async fn claim_review(&self, name: VerdictName) -> Result<serde_json::Value, Error> {
+        let mut conn = self.pool.acquire().await?;
+        let verdict = fetch_verdict(&mut conn, name).await?;
+        let claim = fetch_claim(&mut conn, name.claim).await?;
+        let articles: Vec<Uuid> = claim.quotes.iter().map(|q| q.article.0).collect();
+        let appearances = articles::appearances(&mut conn, &articles).await?;
+        let author = crate::domain::claim_review::Organization {
+            name: self.desk.organization_name.clone(),
+            url: self.desk.organization_url.clone(),
+        };
+        crate::domain::claim_review::claim_review(&claim, &verdict, &author, &appearances).map_err(
+            |description| Error::FailedPrecondition {
+                kind: "NOT_EXPORTABLE",
+                subject: name.to_string(),
+                description,
+            },
+        )
+    }
+
     /// One verdict, whatever its state.
     pub async fn get_verdict(&self, name: VerdictName) -> Result<Verdict, Error> {
         let mut conn = self.pool.acquire().await?;

@@ -2,7 +2,9 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{decode_time, encode_search_result, encode_verdict_step, note, verdict_etag};
+use super::convert::{
+    decode_time, encode_object, encode_search_result, encode_verdict_step, note, verdict_etag,
+};
 use super::convert::{
     encode_claim, encode_match, encode_proposal, encode_verdict, idempotency_key, match_decision,
     match_state, new_claim, new_quote, new_verdict, next_page_token, page, rating, required,
@@ -18,9 +20,9 @@ use super::proto::{
     SearchClaimsResponse, UpdateClaimRequest, UpdateClaimResponse,
 };
 use super::proto::{
-    CorrectVerdictRequest, CorrectVerdictResponse, GetVerdictRequest, GetVerdictResponse,
-    ListVerdictHistoryRequest, ListVerdictHistoryResponse, PublishVerdictRequest,
-    PublishVerdictResponse, WithdrawVerdictRequest, WithdrawVerdictResponse,
+    CorrectVerdictRequest, CorrectVerdictResponse, GetClaimReviewRequest, GetClaimReviewResponse,
+    GetVerdictRequest, GetVerdictResponse, ListVerdictHistoryRequest, ListVerdictHistoryResponse,
+    PublishVerdictRequest, PublishVerdictResponse, WithdrawVerdictRequest, WithdrawVerdictResponse,
 };
 use crate::domain::{
     ArticleBody, ArticleName, ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion,
@@ -358,6 +360,20 @@ impl ClaimService for ClaimApi {
             .await?;
         Ok(Response::new(WithdrawVerdictResponse {
             verdict: Some(encode_verdict(verdict)),
+        }))
+    }
+
+    async fn get_claim_review(
+        &self,
+        request: Request<GetClaimReviewRequest>,
+    ) -> Result<Response<GetClaimReviewResponse>, Status> {
+        super::caller(&request)?;
+        let name = VerdictName::parse(&request.into_inner().name).field("name")?;
+        let serde_json::Value::Object(review) = self.registry.claim_review(name).await? else {
+            return Err(Error::Internal(anyhow::anyhow!("a ClaimReview is a JSON object")).into());
+        };
+        Ok(Response::new(GetClaimReviewResponse {
+            claim_review: Some(encode_object(review)),
         }))
     }
 

@@ -701,3 +701,29 @@ pub fn encode_proposal(p: crate::extract::Proposal) -> proto::Claim {
         ..Default::default()
     }
 }
+
+/// JSON as a protobuf `Struct`'s value: what grpcurl prints back as the same JSON.
+pub fn encode_json(value: serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match value {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
+        serde_json::Value::String(s) => Kind::StringValue(s),
+        serde_json::Value::Array(items) => Kind::ListValue(prost_types::ListValue {
+            values: items.into_iter().map(encode_json).collect(),
+        }),
+        serde_json::Value::Object(fields) => Kind::StructValue(encode_object(fields)),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// A JSON object as a protobuf `Struct`.
+pub fn encode_object(fields: serde_json::Map<String, serde_json::Value>) -> prost_types::Struct {
+    prost_types::Struct {
+        fields: fields
+            .into_iter()
+            .map(|(k, v)| (k, encode_json(v)))
+            .collect(),
+    }
+}

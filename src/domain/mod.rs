@@ -5,6 +5,7 @@
 mod api_key;
 mod article;
 mod claim;
+pub mod claim_review;
 mod event;
 mod matching;
 mod names;

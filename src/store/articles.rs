@@ -177,3 +177,28 @@ pub async fn bodies(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<HashM
             .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// Where the articles `ids` stand as appearances of a claim (ClaimReview's `appearance`): each
+/// one's URL, publisher, and publication time, or when it was registered if it has none.
+pub async fn appearances(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<crate::domain::claim_review::Appearance>> {
+    let rows: Vec<(String, String, OffsetDateTime)> = sqlx::query_as(
+        "select url, publisher, coalesce(publish_time, create_time) from articles \
+         where id = any($1)",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(url, publisher, time)| crate::domain::claim_review::Appearance {
+                url,
+                publisher,
+                time,
+            },
+        )
+        .collect())
+}

@@ -6,6 +6,7 @@ mod articles;
 mod auth;
 mod bad_input;
 mod changes;
+mod claim_review;
 mod claims;
 mod database;
 mod events;
