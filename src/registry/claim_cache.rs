@@ -157,6 +157,7 @@ mod tests {
             origin: Origin::Manual,
             checkworthiness: None,
             previously_checked: None,
+            dismissal: None,
         })
     }
 
