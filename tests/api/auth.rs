@@ -1,6 +1,7 @@
 use claim_registry::api::proto::{
-    ApiKey, CreateApiKeyRequest, CreateApiKeyResponse, CreateVerdictRequest, GetClaimRequest,
-    ListApiKeysRequest, ListArticlesRequest, RevokeApiKeyRequest, Verdict,
+    ApiKey, CreateApiKeyRequest, CreateApiKeyResponse, CreateVerdictRequest, DismissClaimRequest,
+    DismissalReason, GetClaimRequest, ListApiKeysRequest, ListArticlesRequest, RestoreClaimRequest,
+    RevokeApiKeyRequest, Verdict,
 };
 use claim_registry::domain::Role;
 use tonic::{Code, Request};
@@ -93,6 +94,48 @@ async fn each_role_may_do_what_its_rank_allows_and_is_denied_the_rest() {
                 code, expected,
                 "role {role} calling an rpc of rank {needed}"
             );
+        }
+    }
+}
+
+#[tokio::test]
+async fn dismissing_and_restoring_a_claim_need_the_reviewer_role_as_reviewing_does() {
+    let app = spawn_app().await;
+    let a = app.create_article("https://news.example/a", SAMPLE).await;
+    let claim = app
+        .create_claim("s", vec![crate::helpers::quote(&a, "stop the bloodshed")])
+        .await;
+    for role in ROLES {
+        let dismiss = DismissClaimRequest {
+            name: claim.name.clone(),
+            reason: DismissalReason::NotAClaim.into(),
+            ..Default::default()
+        };
+        let restore = RestoreClaimRequest {
+            name: claim.name.clone(),
+            ..Default::default()
+        };
+        let dismissed = app
+            .claims
+            .clone()
+            .dismiss_claim(with_key(app.secret(role), dismiss))
+            .await;
+        let restored = app
+            .claims
+            .clone()
+            .restore_claim(with_key(app.secret(role), restore))
+            .await;
+        for (rpc, result) in [
+            ("DismissClaim", dismissed.map(drop)),
+            ("RestoreClaim", restored.map(drop)),
+        ] {
+            let code = result.err().map_or(Code::Ok, |s| s.code());
+            let expected = if role >= Role::Reviewer {
+                Code::Ok
+            } else {
+                Code::PermissionDenied
+            };
+            assert_eq!(code, expected, "role {role} calling {rpc}");
         }
     }
 }

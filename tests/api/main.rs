@@ -15,4 +15,5 @@ mod matching;
 mod metrics;
 mod pagination;
 mod search;
+mod triage;
 mod verdicts;
