@@ -142,6 +142,16 @@ struct ServeArgs {
     /// suggested to a reviewer.
     #[arg(long, env = "CLAIM_REGISTRY_SUGGEST_THRESHOLD", default_value_t = crate::search::Thresholds::default().suggest)]
     suggest_threshold: f32,
+    /// The four-eyes rule: verdicts are created as drafts and published by a reviewer other
+    /// than their author. Off by default.
+    #[arg(long, env = "CLAIM_REGISTRY_SECOND_REVIEW")]
+    second_review: bool,
+    /// The fact-checking organisation's name, the author of the ClaimReviews it publishes.
+    #[arg(long, env = "CLAIM_REGISTRY_ORGANIZATION_NAME", default_value = "")]
+    organization_name: String,
+    /// The organisation's web address (http or https).
+    #[arg(long, env = "CLAIM_REGISTRY_ORGANIZATION_URL", default_value = "")]
+    organization_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -271,6 +281,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             matched: args.match_threshold,
             suggest: args.suggest_threshold,
             ..Default::default()
+        },
+        desk: crate::registry::Desk {
+            second_review: args.second_review,
+            organization_name: args.organization_name.trim().to_owned(),
+            organization_url: args.organization_url.trim().to_owned(),
         },
     };
     crate::server::serve(listener, database, settings, shutdown_signal()).await

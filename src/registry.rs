@@ -28,7 +28,8 @@ use crate::domain::{
     ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleBody, ArticleName, Claim, ClaimMatch,
     ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion, Cursor, DismissalReason,
     MatchDecision, MatchState, NewApiKey, NewArticle, NewClaim, NewDismissal, NewVerdict, Origin,
-    Quote, QuoteDraft, Resource, Role, Span, Verdict, VerdictName,
+    Quote, QuoteDraft, Resource, Role, Span, Verdict, VerdictAction, VerdictName, VerdictState,
+    VerdictStep,
 };
 use crate::error::{Credentials, Error, FieldViolation};
 use crate::extract::Proposal;
@@ -86,6 +87,21 @@ pub struct Registry {
     claims: Arc<ClaimCache>,
     /// Every claim's words and embedding, kept current by the change log; shared.
     index: Arc<ClaimIndex>,
+    /// How the desk reviews.
+    desk: Desk,
+}
+
+/// How the fact-checking desk that runs the registry works: its rules for publishing verdicts,
+/// and who it is in what it publishes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Desk {
+    /// Whether a verdict must be published by a reviewer other than its author (the four-eyes
+    /// rule). Off by default: a reviewer may give and publish a verdict in one call.
+    pub second_review: bool,
+    /// The organisation's name, ClaimReview's `author.name`; empty when not set.
+    pub organization_name: String,
+    /// The organisation's web address, ClaimReview's `author.url`; empty when not set.
+    pub organization_url: String,
 }
 
 /// How many claims a registry keeps in memory by default for `GetClaim`.
@@ -106,7 +122,19 @@ impl Registry {
             keys: Arc::default(),
             claims: Arc::new(ClaimCache::new(entries)),
             index: Arc::new(search_index(crate::search::Settings::default())),
+            desk: Desk::default(),
         }
+    }
+
+    /// The same registry, working by `desk`'s rules.
+    pub fn with_desk(mut self, desk: Desk) -> Self {
+        self.desk = desk;
+        self
+    }
+
+    /// How the desk works.
+    pub fn desk(&self) -> &Desk {
+        &self.desk
     }
 
     /// The same registry deciding matches by `thresholds`. Call it before serving: the search
@@ -328,7 +356,9 @@ impl Registry {
         Ok(claim)
     }
 
-    /// Attaches a verdict given by `reviewer`, which becomes the claim's current verdict.
+    /// Attaches a verdict written by `reviewer`: a draft, or published at once, when it becomes
+    /// the claim's current verdict. With second review on, only a draft: another reviewer
+    /// publishes it ([`Registry::publish_verdict`]).
     pub async fn create_verdict(
         &self,
         claim: ClaimName,
@@ -344,10 +374,19 @@ impl Registry {
                 .ok_or_else(|| anyhow::anyhow!("stored verdict name {name:?} is malformed"))?;
             return fetch_verdict(&mut tx, VerdictName { claim, id }).await;
         }
+        if !verdict.draft && self.desk.second_review {
+            return Err(Error::FailedPrecondition {
+                kind: "SECOND_REVIEW_REQUIRED",
+                subject: "verdict.state".into(),
+                description: "second review is on: a verdict is created as a draft \
+                              (verdict.state VERDICT_STATE_DRAFT) and published by another reviewer"
+                    .into(),
+            });
+        }
         if !claims::lock(&mut tx, claim).await? {
             return Err(Error::not_found(&claim));
         }
-        let stored = verdicts::insert_current(
+        let stored = verdicts::insert(
             &mut tx,
             claim,
             &verdict,
@@ -593,6 +632,133 @@ impl Registry {
             results,
             lexical_only: self.index.lexical_only_reason(),
         })
+    }
+
+    /// Publishes a draft, which becomes its claim's current verdict. With second review on, the
+    /// publisher must not be the author: self-approval is refused, naming both.
+    pub async fn publish_verdict(
+        &self,
+        name: VerdictName,
+        etag: Option<i64>,
+        publisher: &ApiKey,
+    ) -> Result<Verdict, Error> {
+        self.verdict_step(name, etag, |verdict, desk| {
+            if verdict.state != VerdictState::Draft {
+                return Err(wrong_state(verdict, "published", "a draft"));
+            }
+            if desk.second_review && verdict.reviewer == publisher.display_name {
+                return Err(Error::FailedPrecondition {
+                    kind: "SELF_APPROVAL",
+                    subject: verdict.name.to_string(),
+                    description: format!(
+                        "second review is on: {} was drafted by {:?}, so another reviewer must \
+                         publish it",
+                        verdict.name, verdict.reviewer
+                    ),
+                });
+            }
+            Ok(verdicts::Step {
+                action: VerdictAction::Published,
+                actor: (&publisher.display_name, publisher.name.0),
+                note: "",
+                content: None,
+            })
+        })
+        .await
+    }
+
+    /// Corrects a published verdict: its content is replaced by a new revision, with a public
+    /// `note` saying what changed and why; earlier revisions stay in its history.
+    pub async fn correct_verdict(
+        &self,
+        name: VerdictName,
+        content: NewVerdict,
+        note: String,
+        etag: Option<i64>,
+        corrector: &ApiKey,
+    ) -> Result<Verdict, Error> {
+        self.verdict_step(name, etag, |verdict, _| {
+            if verdict.state != VerdictState::Published {
+                return Err(wrong_state(verdict, "corrected", "a published verdict"));
+            }
+            Ok(verdicts::Step {
+                action: VerdictAction::Corrected,
+                actor: (&corrector.display_name, corrector.name.0),
+                note: &note,
+                content: Some(&content),
+            })
+        })
+        .await
+    }
+
+    /// Withdraws a verdict (a draft or a published one) for `reason`: its claim falls back to
+    /// its newest other published verdict, or to unreviewed.
+    pub async fn withdraw_verdict(
+        &self,
+        name: VerdictName,
+        reason: String,
+        etag: Option<i64>,
+        reviewer: &ApiKey,
+    ) -> Result<Verdict, Error> {
+        self.verdict_step(name, etag, |verdict, _| {
+            if verdict.state == VerdictState::Withdrawn {
+                return Err(wrong_state(
+                    verdict,
+                    "withdrawn",
+                    "a draft or a published verdict",
+                ));
+            }
+            Ok(verdicts::Step {
+                action: VerdictAction::Withdrawn,
+                actor: (&reviewer.display_name, reviewer.name.0),
+                note: &reason,
+                content: None,
+            })
+        })
+        .await
+    }
+
+    /// One lifecycle step: locks the claim and the verdict, checks the etag, lets `step` check
+    /// the verdict's state and say what to do, does it and records it, in one transaction.
+    async fn verdict_step<'a>(
+        &self,
+        name: VerdictName,
+        etag: Option<i64>,
+        step: impl FnOnce(&Verdict, &Desk) -> Result<verdicts::Step<'a>, Error>,
+    ) -> Result<Verdict, Error> {
+        let mut tx = self.pool.begin().await?;
+        if !claims::lock(&mut tx, name.claim).await? {
+            return Err(Error::not_found(&name));
+        }
+        let verdict = verdicts::lock(&mut tx, name)
+            .await?
+            .ok_or_else(|| Error::not_found(&name))?;
+        if let Some(etag) = etag
+            && etag != verdict.version
+        {
+            return Err(Error::Aborted(format!(
+                "{name} changed since it was read (etag {etag}, now {}): read it again",
+                verdict.version
+            )));
+        }
+        let step = step(&verdict, &self.desk)?;
+        let after = verdicts::take_step(&mut tx, verdict, step).await?;
+        tx.commit().await?;
+        self.claims.evict([name.claim.0]);
+        Ok(after)
+    }
+
+    /// One verdict, whatever its state.
+    pub async fn get_verdict(&self, name: VerdictName) -> Result<Verdict, Error> {
+        let mut conn = self.pool.acquire().await?;
+        fetch_verdict(&mut conn, name).await
+    }
+
+    /// A verdict's history, first step first, each with the verdict as it stood after it.
+    pub async fn verdict_history(&self, name: VerdictName) -> Result<Vec<VerdictStep>, Error> {
+        let mut conn = self.pool.acquire().await?;
+        let verdict = fetch_verdict(&mut conn, name).await?;
+        Ok(verdicts::history(&mut conn, &verdict).await?)
     }
 
     /// A page of a claim's verdicts, newest first.
@@ -952,6 +1118,23 @@ async fn locked_claim(
             expected.etag()
         ))),
         _ => Ok(claim),
+    }
+}
+
+/// The refusal of a lifecycle step the verdict's state does not allow.
+fn wrong_state(verdict: &Verdict, done: &str, needed: &str) -> Error {
+    Error::FailedPrecondition {
+        kind: "VERDICT_STATE",
+        subject: verdict.name.to_string(),
+        description: format!(
+            "{} is {}: only {needed} can be {done}",
+            verdict.name,
+            match verdict.state {
+                VerdictState::Draft => "a draft",
+                VerdictState::Published => "published",
+                VerdictState::Withdrawn => "withdrawn",
+            }
+        ),
     }
 }
 

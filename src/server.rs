@@ -60,6 +60,8 @@ pub struct Settings {
     pub model_dir: Option<PathBuf>,
     /// When a new claim is linked to an earlier one, or suggested.
     pub thresholds: crate::search::Thresholds,
+    /// How the desk reviews: second review, the organisation.
+    pub desk: crate::registry::Desk,
 }
 
 /// The service as `claim-registry serve` runs it. Serves on `listener` at once, reporting
@@ -75,7 +77,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let registry = Registry::with_claim_cache(database.pool.clone(), settings.claim_cache_entries)
-        .with_thresholds(settings.thresholds);
+        .with_thresholds(settings.thresholds)
+        .with_desk(settings.desk);
     let model = tokio::task::spawn_blocking({
         let registry = registry.clone();
         let dir = settings.model_dir.clone();

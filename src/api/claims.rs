@@ -3,8 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    decode_time, dismissal_filter, encode_search_result, new_dismissal, optional_etag,
-    origin_filter,
+    decode_time, dismissal_filter, encode_search_result, encode_verdict_step, new_dismissal, note,
+    optional_etag, origin_filter, verdict_etag,
 };
 use super::convert::{
     encode_claim, encode_match, encode_proposal, encode_verdict, idempotency_key, match_decision,
@@ -21,9 +21,14 @@ use super::proto::{
     ReviewClaimMatchesRequest, ReviewClaimMatchesResponse, SearchClaimsRequest,
     SearchClaimsResponse, UpdateClaimRequest, UpdateClaimResponse,
 };
+use super::proto::{
+    CorrectVerdictRequest, CorrectVerdictResponse, GetVerdictRequest, GetVerdictResponse,
+    ListVerdictHistoryRequest, ListVerdictHistoryResponse, PublishVerdictRequest,
+    PublishVerdictResponse, WithdrawVerdictRequest, WithdrawVerdictResponse,
+};
 use crate::domain::{
     ArticleBody, ArticleName, ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion,
-    Cursor, PageSize, PageToken, limits, required_text,
+    Cursor, PageSize, PageToken, VerdictName, limits, required_text,
 };
 use crate::error::{Error, FieldContext, Violations};
 use crate::registry::{Registry, SearchFilter};
@@ -320,6 +325,94 @@ impl ClaimService for ClaimApi {
             next_page_token,
         }))
     }
+    async fn get_verdict(
+        &self,
+        request: Request<GetVerdictRequest>,
+    ) -> Result<Response<GetVerdictResponse>, Status> {
+        super::caller(&request)?;
+        let name = VerdictName::parse(&request.into_inner().name).field("name")?;
+        let verdict = self.registry.get_verdict(name).await?;
+        Ok(Response::new(GetVerdictResponse {
+            verdict: Some(encode_verdict(verdict)),
+        }))
+    }
+
+    async fn publish_verdict(
+        &self,
+        request: Request<PublishVerdictRequest>,
+    ) -> Result<Response<PublishVerdictResponse>, Status> {
+        let caller = super::caller(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let name = v.check(VerdictName::parse(&request.name), "name");
+        let etag = v.check(verdict_etag(&request.etag), "etag");
+        let (Some(name), Some(etag)) = (name, etag) else {
+            return Err(v.into_error().into());
+        };
+        let verdict = self.registry.publish_verdict(name, etag, &caller).await?;
+        Ok(Response::new(PublishVerdictResponse {
+            verdict: Some(encode_verdict(verdict)),
+        }))
+    }
+
+    async fn correct_verdict(
+        &self,
+        request: Request<CorrectVerdictRequest>,
+    ) -> Result<Response<CorrectVerdictResponse>, Status> {
+        let caller = super::caller(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let name = v.check(VerdictName::parse(&request.name), "name");
+        let content = v.take(new_verdict(request.verdict));
+        let note = v.check(note(&request.note), "note");
+        let etag = v.check(verdict_etag(&request.etag), "etag");
+        let (Some(name), Some(content), Some(note), Some(etag)) = (name, content, note, etag)
+        else {
+            return Err(v.into_error().into());
+        };
+        let verdict = self
+            .registry
+            .correct_verdict(name, content, note, etag, &caller)
+            .await?;
+        Ok(Response::new(CorrectVerdictResponse {
+            verdict: Some(encode_verdict(verdict)),
+        }))
+    }
+
+    async fn withdraw_verdict(
+        &self,
+        request: Request<WithdrawVerdictRequest>,
+    ) -> Result<Response<WithdrawVerdictResponse>, Status> {
+        let caller = super::caller(&request)?;
+        let request = request.into_inner();
+        let mut v = Violations::default();
+        let name = v.check(VerdictName::parse(&request.name), "name");
+        let reason = v.check(note(&request.reason), "reason");
+        let etag = v.check(verdict_etag(&request.etag), "etag");
+        let (Some(name), Some(reason), Some(etag)) = (name, reason, etag) else {
+            return Err(v.into_error().into());
+        };
+        let verdict = self
+            .registry
+            .withdraw_verdict(name, reason, etag, &caller)
+            .await?;
+        Ok(Response::new(WithdrawVerdictResponse {
+            verdict: Some(encode_verdict(verdict)),
+        }))
+    }
+
+    async fn list_verdict_history(
+        &self,
+        request: Request<ListVerdictHistoryRequest>,
+    ) -> Result<Response<ListVerdictHistoryResponse>, Status> {
+        super::caller(&request)?;
+        let name = VerdictName::parse(&request.into_inner().parent).field("parent")?;
+        let steps = self.registry.verdict_history(name).await?;
+        Ok(Response::new(ListVerdictHistoryResponse {
+            steps: steps.into_iter().map(encode_verdict_step).collect(),
+        }))
+    }
+
     async fn add_quote(
         &self,
         request: Request<AddQuoteRequest>,

@@ -12,7 +12,7 @@ use crate::domain::{
     DismissalFilter, DismissalKind, DismissalReason, EvidenceSource, LanguageCode,
     MAX_DISMISSAL_NOTE_CHARS, MatchDecision, MatchState, NewArticle, NewClaim, NewDismissal,
     NewVerdict, Origin, PageSize, PageToken, QuoteDraft, QuoteKind, Rating, ReviewState, Span,
-    WebUrl, limits, optional_text, required_text,
+    VerdictAction, VerdictState, WebUrl, limits, optional_text, required_text,
 };
 use crate::error::{Error, FieldContext, Violations};
 use crate::store::Page;
@@ -463,15 +463,74 @@ pub fn new_verdict(verdict: Option<proto::Verdict>) -> Result<NewVerdict, Error>
         required_text(&verdict.explanation, MAX_EXPLANATION_CHARS),
         "verdict.explanation",
     );
-    match (rating, textual_rating, explanation) {
-        (Some(rating), Some(textual_rating), Some(explanation)) if v.is_empty() => Ok(NewVerdict {
+    let review_url = if verdict.review_url.is_empty() {
+        Some(None)
+    } else {
+        v.check(
+            WebUrl::parse(&verdict.review_url).map(|url| Some(url.given)),
+            "verdict.review_url",
+        )
+    };
+    let headline = v.check(
+        optional_text(&verdict.headline, MAX_HEADLINE_CHARS),
+        "verdict.headline",
+    );
+    let draft = match proto::VerdictState::try_from(verdict.state) {
+        Ok(proto::VerdictState::Draft) => Some(true),
+        Ok(proto::VerdictState::Unspecified | proto::VerdictState::Published) => Some(false),
+        _ => {
+            v.add(
+                "verdict.state",
+                "is VERDICT_STATE_DRAFT (keep it a draft) or VERDICT_STATE_PUBLISHED (publish \
+                 it at once, the default) when a verdict is created",
+            );
+            None
+        }
+    };
+    match (
+        rating,
+        textual_rating,
+        explanation,
+        review_url,
+        headline,
+        draft,
+    ) {
+        (
+            Some(rating),
+            Some(textual_rating),
+            Some(explanation),
+            Some(review_url),
+            Some(headline),
+            Some(draft),
+        ) if v.is_empty() => Ok(NewVerdict {
             rating,
             textual_rating,
             explanation,
             evidence: evidence.into_iter().flatten().collect(),
+            review_url,
+            headline,
+            draft,
         }),
         _ => Err(v.into_error()),
     }
+}
+
+/// A verdict's etag as a lifecycle request sends it: empty for none (no check), else the
+/// version this service handed out.
+pub fn verdict_etag(etag: &str) -> Result<Option<i64>, String> {
+    if etag.is_empty() {
+        return Ok(None);
+    }
+    etag.parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .map(Some)
+        .ok_or_else(|| format!("{etag:?} is not an etag this service handed out"))
+}
+
+/// A correction's note or a withdrawal's reason: required, bounded.
+pub fn note(text: &str) -> Result<String, String> {
+    required_text(text, limits::MAX_NOTE_CHARS)
 }
 
 // ---- encoding ----
@@ -572,6 +631,38 @@ pub fn encode_verdict(v: domain::Verdict) -> proto::Verdict {
             .collect(),
         reviewer: v.reviewer,
         create_time: Some(encode_time(v.create_time)),
+        state: match v.state {
+            VerdictState::Draft => proto::VerdictState::Draft,
+            VerdictState::Published => proto::VerdictState::Published,
+            VerdictState::Withdrawn => proto::VerdictState::Withdrawn,
+        }
+        .into(),
+        revision: v.revision,
+        review_url: v.review_url.unwrap_or_default(),
+        headline: v.headline,
+        publish_time: v.publish_time.map(encode_time),
+        publisher: v.publisher.unwrap_or_default(),
+        update_time: Some(encode_time(v.update_time)),
+        etag: v.version.to_string(),
+    }
+}
+
+/// A step of a verdict's history as the API shows it.
+pub fn encode_verdict_step(step: domain::VerdictStep) -> proto::VerdictStep {
+    proto::VerdictStep {
+        step: step.step,
+        action: match step.action {
+            VerdictAction::Drafted => proto::VerdictAction::Drafted,
+            VerdictAction::Published => proto::VerdictAction::Published,
+            VerdictAction::Corrected => proto::VerdictAction::Corrected,
+            VerdictAction::Withdrawn => proto::VerdictAction::Withdrawn,
+        }
+        .into(),
+        actor: step.actor,
+        time: Some(encode_time(step.time)),
+        note: step.note,
+        changed_fields: step.changed,
+        verdict: Some(encode_verdict(step.verdict)),
     }
 }
 

@@ -32,7 +32,7 @@ use crate::error::Error;
 /// Every method of our services and the least role that may call it: the service's whole
 /// authorization policy in one table, which the [`gate`] enforces before a request is decoded.
 /// A test checks that it lists exactly the methods of `proto/`.
-pub const METHODS: [(&str, Role); 19] = [
+pub const METHODS: [(&str, Role); 24] = [
     (
         "/factcheck.v1.ArticleService/CreateArticle",
         Role::Submitter,
@@ -45,6 +45,14 @@ pub const METHODS: [(&str, Role); 19] = [
     ("/factcheck.v1.ClaimService/UpdateClaim", Role::Submitter),
     ("/factcheck.v1.ClaimService/CreateVerdict", Role::Reviewer),
     ("/factcheck.v1.ClaimService/ListVerdicts", Role::Reader),
+    ("/factcheck.v1.ClaimService/GetVerdict", Role::Reader),
+    ("/factcheck.v1.ClaimService/PublishVerdict", Role::Reviewer),
+    ("/factcheck.v1.ClaimService/CorrectVerdict", Role::Reviewer),
+    ("/factcheck.v1.ClaimService/WithdrawVerdict", Role::Reviewer),
+    (
+        "/factcheck.v1.ClaimService/ListVerdictHistory",
+        Role::Reader,
+    ),
     ("/factcheck.v1.ClaimService/ExtractClaims", Role::Reader),
     ("/factcheck.v1.ClaimService/SearchClaims", Role::Reader),
     ("/factcheck.v1.ClaimService/AddQuote", Role::Submitter),

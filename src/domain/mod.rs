@@ -25,7 +25,9 @@ pub use triage::{
     Dismissal, DismissalFilter, DismissalKind, DismissalReason, MAX_DISMISSAL_NOTE_CHARS,
     NewDismissal,
 };
-pub use verdict::{EvidenceSource, NewVerdict, Rating, Verdict};
+pub use verdict::{
+    EvidenceSource, NewVerdict, Rating, Verdict, VerdictAction, VerdictState, VerdictStep,
+};
 
 /// Every size limit of the domain, in one place for the transport layer and the docs.
 pub mod limits {
@@ -36,7 +38,7 @@ pub mod limits {
     };
     pub use super::quote::{MAX_QUOTE_CHARS, MAX_SPEAKER_CHARS};
     pub use super::verdict::{
-        MAX_EVIDENCE_SOURCES, MAX_EVIDENCE_TITLE_CHARS, MAX_EXPLANATION_CHARS,
-        MAX_TEXTUAL_RATING_CHARS,
+        MAX_EVIDENCE_SOURCES, MAX_EVIDENCE_TITLE_CHARS, MAX_EXPLANATION_CHARS, MAX_HEADLINE_CHARS,
+        MAX_NOTE_CHARS, MAX_TEXTUAL_RATING_CHARS,
     };
 }

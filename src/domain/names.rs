@@ -81,6 +81,34 @@ pub struct VerdictName {
     pub id: Uuid,
 }
 
+/// Parses `claims/{claim_id}/{collection}/{id}`, a resource under a claim, naming the expected
+/// form (`form`) when it does not match.
+fn parse_under_claim(
+    name: &str,
+    collection: &str,
+    form: &str,
+) -> Result<(ClaimName, Uuid), String> {
+    if name.is_empty() {
+        return Err(format!("is required, as {form}"));
+    }
+    let refuse = || format!("must be a resource name {form} with UUID ids, not {name:?}");
+    let (claim, id) = name
+        .split_once(&format!("/{collection}/"))
+        .ok_or_else(refuse)?;
+    let claim = ClaimName::parse(claim).map_err(|_| refuse())?;
+    let id = Uuid::try_parse(id).map_err(|_| refuse())?;
+    Ok((claim, id))
+}
+
+impl VerdictName {
+    /// Parses `claims/{id}/verdicts/{id}`.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        let (claim, id) =
+            parse_under_claim(name, "verdicts", "claims/{claim_id}/verdicts/{verdict_id}")?;
+        Ok(VerdictName { claim, id })
+    }
+}
+
 impl fmt::Display for VerdictName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/verdicts/{}", self.claim, self.id)
@@ -104,14 +132,11 @@ pub struct ClaimMatchName {
 impl ClaimMatchName {
     /// Parses `claims/{id}/matches/{id}`.
     pub fn parse(name: &str) -> Result<Self, String> {
-        const FORM: &str = "claims/{claim_id}/matches/{matched_claim_id}";
-        if name.is_empty() {
-            return Err(format!("is required, as {FORM}"));
-        }
-        let refuse = || format!("must be a resource name {FORM} with UUID ids, not {name:?}");
-        let (claim, matched) = name.split_once("/matches/").ok_or_else(refuse)?;
-        let claim = ClaimName::parse(claim).map_err(|_| refuse())?;
-        let matched = Uuid::try_parse(matched).map_err(|_| refuse())?;
+        let (claim, matched) = parse_under_claim(
+            name,
+            "matches",
+            "claims/{claim_id}/matches/{matched_claim_id}",
+        )?;
         Ok(ClaimMatchName {
             claim,
             matched: ClaimName(matched),

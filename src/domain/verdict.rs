@@ -86,6 +86,101 @@ impl EvidenceSource {
     }
 }
 
+/// The longest headline of a fact-check article accepted, in code points.
+pub const MAX_HEADLINE_CHARS: usize = 300;
+/// The longest correction note or withdrawal reason accepted, in code points.
+pub const MAX_NOTE_CHARS: usize = 5_000;
+
+/// Where a verdict stands in its lifecycle: drafted, then published, possibly withdrawn. Only a
+/// published verdict counts for its claim (its current verdict is the newest published one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictState {
+    /// Written, not yet public; with second review on, another reviewer must publish it.
+    Draft,
+    /// Public: the claim shows it (the newest published one) and ClaimReview exports it.
+    Published,
+    /// Taken back, with a reason; kept, with its history, but no longer counts.
+    Withdrawn,
+}
+
+impl VerdictState {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictState::Draft => "draft",
+            VerdictState::Published => "published",
+            VerdictState::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The state a stored name stands for.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        [
+            VerdictState::Draft,
+            VerdictState::Published,
+            VerdictState::Withdrawn,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+}
+
+/// What a step of a verdict's history did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictAction {
+    /// Written as a draft.
+    Drafted,
+    /// Made public (a draft published, or a verdict given and published at once).
+    Published,
+    /// A published verdict's content replaced by a new revision, with a public note.
+    Corrected,
+    /// Taken back, with a reason.
+    Withdrawn,
+}
+
+impl VerdictAction {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictAction::Drafted => "drafted",
+            VerdictAction::Published => "published",
+            VerdictAction::Corrected => "corrected",
+            VerdictAction::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The action a stored name stands for.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        [
+            VerdictAction::Drafted,
+            VerdictAction::Published,
+            VerdictAction::Corrected,
+            VerdictAction::Withdrawn,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == value)
+    }
+}
+
+/// One step of a verdict's history: who did what, when, and the verdict as it stood after.
+#[derive(Debug, Clone)]
+pub struct VerdictStep {
+    /// Its number, from 1, in the order the steps were taken.
+    pub step: i32,
+    /// What was done.
+    pub action: VerdictAction,
+    /// The display name of the key that did it.
+    pub actor: String,
+    /// When.
+    pub time: OffsetDateTime,
+    /// A correction's public note or a withdrawal's reason; empty otherwise.
+    pub note: String,
+    /// The fields of the content this step changed (`rating`, `explanation`, …).
+    pub changed: Vec<String>,
+    /// The verdict after this step: earlier revisions stay readable.
+    pub verdict: Verdict,
+}
+
 /// A verdict as a reviewer gives it; the reviewer comes from the caller's credentials.
 #[derive(Debug, Clone)]
 pub struct NewVerdict {
@@ -97,6 +192,12 @@ pub struct NewVerdict {
     pub explanation: String,
     /// What it rests on.
     pub evidence: Vec<EvidenceSource>,
+    /// The fact-check article that gives it, for ClaimReview's `url`; may be absent.
+    pub review_url: Option<String>,
+    /// That article's headline; may be empty.
+    pub headline: String,
+    /// Whether it is published at once or kept as a draft.
+    pub draft: bool,
 }
 
 /// A stored verdict.
@@ -112,10 +213,27 @@ pub struct Verdict {
     pub explanation: String,
     /// What it rests on.
     pub evidence: Vec<EvidenceSource>,
-    /// The display name of the key that gave it.
+    /// The display name of the key that gave it: its author.
     pub reviewer: String,
     /// When it was given.
     pub create_time: OffsetDateTime,
+    /// Where it stands.
+    pub state: VerdictState,
+    /// How many contents it has published: 1 when first published, one more per correction;
+    /// 0 for a draft never published.
+    pub revision: i32,
+    /// The fact-check article that gives it.
+    pub review_url: Option<String>,
+    /// That article's headline.
+    pub headline: String,
+    /// When it was first published.
+    pub publish_time: Option<OffsetDateTime>,
+    /// Who published it (with second review on, not its author).
+    pub publisher: Option<String>,
+    /// When it last changed.
+    pub update_time: OffsetDateTime,
+    /// Bumped on every change: the etag a client sends back to change it.
+    pub version: i64,
 }
 
 #[cfg(test)]

@@ -34,6 +34,12 @@ pub enum ChangeKind {
     MatchCreated,
     /// A reviewer accepted or rejected a suggested match of a claim.
     MatchReviewed,
+    /// A verdict was published (a draft, or a verdict given and published at once).
+    VerdictPublished,
+    /// A published verdict was corrected: a new revision, with a note.
+    VerdictCorrected,
+    /// A verdict was withdrawn.
+    VerdictWithdrawn,
 }
 
 impl ChangeKind {
@@ -47,6 +53,9 @@ impl ChangeKind {
             "claim_embedded" => ChangeKind::ClaimEmbedded,
             "match_created" => ChangeKind::MatchCreated,
             "match_reviewed" => ChangeKind::MatchReviewed,
+            "verdict_published" => ChangeKind::VerdictPublished,
+            "verdict_corrected" => ChangeKind::VerdictCorrected,
+            "verdict_withdrawn" => ChangeKind::VerdictWithdrawn,
             _ => return None,
         })
     }

@@ -34,6 +34,7 @@ async fn every_write_is_in_the_change_log_once_in_the_order_it_was_made() {
             ChangeKind::QuoteCreated,
             ChangeKind::VerdictCreated,
             ChangeKind::ClaimUpdated,
+            ChangeKind::VerdictPublished,
         ]
     );
     let claim_id = id_of(&claim.name);
@@ -73,7 +74,11 @@ async fn a_change_that_commits_after_a_later_numbered_one_is_still_read() {
     let (first, middle) = changes::since(&mut reader, &start).await.unwrap();
     assert_eq!(
         first.iter().map(|c| c.kind).collect::<Vec<_>>(),
-        [ChangeKind::VerdictCreated, ChangeKind::ClaimUpdated],
+        [
+            ChangeKind::VerdictCreated,
+            ChangeKind::ClaimUpdated,
+            ChangeKind::VerdictPublished
+        ],
         "only the committed transaction's rows are read"
     );
     let fast_seq = first[0].seq;

@@ -217,6 +217,7 @@ async fn the_service_serves_not_serving_until_a_late_database_is_up_then_serves_
         claim_cache_entries: claim_registry::registry::DEFAULT_CLAIM_CACHE_ENTRIES,
         model_dir: None,
         thresholds: Default::default(),
+        desk: Default::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let service = tokio::spawn(claim_registry::server::serve(
@@ -279,6 +280,7 @@ async fn the_service_gives_up_with_a_clear_error_when_the_database_never_comes()
         claim_cache_entries: claim_registry::registry::DEFAULT_CLAIM_CACHE_ENTRIES,
         model_dir: None,
         thresholds: Default::default(),
+        desk: Default::default(),
     };
     let started = Instant::now();
     let outcome = tokio::time::timeout(

@@ -14,7 +14,7 @@ use claim_registry::api::proto::{
 };
 use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
 use claim_registry::domain::{NewApiKey, Role};
-use claim_registry::registry::Registry;
+use claim_registry::registry::{Desk, Registry};
 use claim_registry::search::Thresholds;
 use claim_registry::search::model::Embedder;
 use sqlx::PgPool;
@@ -206,6 +206,15 @@ async fn serve_with(
             .index()
             .set_unavailable("the test server has no model".into()),
     }
+    serve_registry(pool, secrets, registry).await
+}
+
+/// A server for `registry` (on `pool`), with the test keys.
+async fn serve_registry(
+    pool: PgPool,
+    secrets: HashMap<Role, String>,
+    registry: Registry,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -242,6 +251,15 @@ impl TestApp {
         thresholds: Thresholds,
     ) -> TestApp {
         serve_with(self.pool.clone(), self.secrets.clone(), model, thresholds).await
+    }
+
+    /// A replica whose desk works by `desk`'s rules (second review, the organisation).
+    pub async fn replica_with_desk(&self, desk: Desk) -> TestApp {
+        let registry = Registry::new(self.pool.clone()).with_desk(desk);
+        registry
+            .index()
+            .set_unavailable("the test server has no model".into());
+        serve_registry(self.pool.clone(), self.secrets.clone(), registry).await
     }
 
     /// The secret of the test key with this role.

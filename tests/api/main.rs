@@ -10,6 +10,7 @@ mod claims;
 mod database;
 mod extraction;
 mod helpers;
+mod lifecycle;
 mod listing;
 mod matching;
 mod metrics;

@@ -70,6 +70,7 @@ async fn the_metrics_endpoint_counts_calls_by_method_and_code_and_shows_latency_
         claim_cache_entries: claim_registry::registry::DEFAULT_CLAIM_CACHE_ENTRIES,
         model_dir: None,
         thresholds: Default::default(),
+        desk: Default::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let service = tokio::spawn(claim_registry::server::serve(

@@ -116,10 +116,12 @@ pub async fn seed(conn: &mut PgConnection, claims: i64, articles: i64) -> sqlx::
     .await?;
     sqlx::query(&format!(
         "insert into verdicts (id, claim_id, rating, textual_rating, explanation, reviewer, \
-                               reviewer_key_id) \
+                               reviewer_key_id, publish_time, publisher, publisher_key_id) \
          select {verdict_id}, {claim_id}, {ratings}, 'Rated', 'Because ' || i, 'seed-reviewer', \
-                (select id from api_keys where display_name = 'seed-reviewer') \
-         from generate_series(1, $1) i where {reviewed}"
+                k.id, now(), 'seed-reviewer', k.id \
+         from generate_series(1, $1) i, \
+              (select id from api_keys where display_name = 'seed-reviewer') k \
+         where {reviewed}"
     ))
     .bind(claims)
     .execute(&mut *tx)

@@ -187,12 +187,12 @@ fn pgbench_create_verdict(
         return None;
     };
     // the claim to judge is picked and locked in one statement, through a numbered copy of the
-    // claims' ids the bench made; then the one statement `verdicts::insert_current` runs
+    // claims' ids the bench made; then the one statement `verdicts::insert` runs
     let script = r#"
 \set k random(0, :claims - 1)
 begin;
 select id as claim from claims where id = (select id from load_claims where n = :k) for update \gset
-with verdict as (insert into verdicts (id, claim_id, rating, textual_rating, explanation, reviewer, reviewer_key_id) values (gen_random_uuid(), :claim, 'false', '', 'load test', 'load-reviewer', :reviewer) returning id, create_time), evidence as (insert into evidence_sources (verdict_id, position, url, title) select (select id from verdict), (e.n - 1)::int4, e.url, e.title from unnest('{}'::text[], '{}'::text[]) with ordinality as e (url, title, n)), claim as (update claims set review_state = 'reviewed', current_verdict_id = (select id from verdict), current_rating = 'false', version = version + 1, update_time = now() where id = :claim) select create_time from verdict;
+with verdict as (insert into verdicts (id, claim_id, rating, textual_rating, explanation, reviewer, reviewer_key_id, state, revision, review_url, headline, publish_time, publisher, publisher_key_id) values (gen_random_uuid(), :claim, 'false', '', 'load test', 'load-reviewer', :reviewer, 'published', 1, null, '', now(), 'load-reviewer', :reviewer) returning id, create_time), history as (insert into verdict_history (verdict_id, step, action, actor, actor_key_id, content) select id, 1, 'published', 'load-reviewer', :reviewer, '{"rating": "false", "textual_rating": "", "explanation": "load test", "evidence": [], "review_url": null, "headline": "", "state": "published", "revision": 1}'::jsonb from verdict), evidence as (insert into evidence_sources (verdict_id, position, url, title) select (select id from verdict), (e.n - 1)::int4, e.url, e.title from unnest('{}'::text[], '{}'::text[]) with ordinality as e (url, title, n)), claim as (update claims set review_state = 'reviewed', current_verdict_id = (select id from verdict), current_rating = 'false', version = version + 1, update_time = now() where id = :claim) select create_time from verdict;
 commit;
 "#;
     let path =
