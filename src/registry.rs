@@ -764,15 +764,18 @@ impl Registry {
     /// A page of a claim's verdicts, newest first.
     pub async fn list_verdicts(
         &self,
-        claim: ClaimName,
+        claim: Option<ClaimName>,
+        filter: &verdicts::VerdictFilter,
         after: Option<Uuid>,
         limit: i64,
     ) -> Result<Page<Verdict>, Error> {
         let mut conn = self.pool.acquire().await?;
-        if claims::get(&mut conn, claim).await?.is_none() {
+        if let Some(claim) = claim
+            && claims::get(&mut conn, claim).await?.is_none()
+        {
             return Err(Error::not_found(&claim));
         }
-        Ok(verdicts::list(&mut conn, claim, after, limit).await?)
+        Ok(verdicts::list_filtered(&mut conn, claim, filter, after, limit).await?)
     }
 
     /// Creates a key and returns it with its secret, which is never stored.

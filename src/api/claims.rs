@@ -4,7 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{
     decode_time, dismissal_filter, encode_search_result, encode_verdict_step, new_dismissal, note,
-    optional_etag, origin_filter, verdict_etag,
+    optional_etag, origin_filter, verdict_etag, verdict_state_filter,
 };
 use super::convert::{
     encode_claim, encode_match, encode_proposal, encode_verdict, idempotency_key, match_decision,
@@ -33,6 +33,7 @@ use crate::domain::{
 use crate::error::{Error, FieldContext, Violations};
 use crate::registry::{Registry, SearchFilter};
 use crate::store::claims::ClaimFilter;
+use crate::store::verdicts::VerdictFilter;
 
 /// The claim service's handlers.
 #[derive(Clone, Debug)]
@@ -308,16 +309,68 @@ impl ClaimService for ClaimApi {
         super::caller(&request)?;
         let request = request.into_inner();
         let mut v = Violations::default();
-        let claim = v.check(ClaimName::parse(&request.parent), "parent");
+        // `claims/-`: every claim's verdicts (AIP-159)
+        let claim = if request.parent == "claims/-" {
+            Some(None)
+        } else {
+            v.check(ClaimName::parse(&request.parent), "parent")
+                .map(Some)
+        };
         let size = v.check(PageSize::parse(request.page_size), "page_size");
-        let (Some(claim), Some(size)) = (claim, size) else {
+        let reviewer = v.check(speaker_filter(&request.reviewer), "reviewer");
+        let rating = v.take(rating(request.rating, "rating"));
+        let state = v.take(verdict_state_filter(request.state, "state"));
+        let given_after = v.take(
+            request
+                .create_time_after
+                .map(|t| decode_time(t, "create_time_after"))
+                .transpose(),
+        );
+        let given_before = v.take(
+            request
+                .create_time_before
+                .map(|t| decode_time(t, "create_time_before"))
+                .transpose(),
+        );
+        let (
+            Some(claim),
+            Some(size),
+            Some(reviewer),
+            Some(rating),
+            Some(state),
+            Some(given_after),
+            Some(given_before),
+        ) = (
+            claim,
+            size,
+            reviewer,
+            rating,
+            state,
+            given_after,
+            given_before,
+        )
+        else {
             return Err(v.into_error().into());
         };
-        let filters = claim.to_string();
+        let filter = VerdictFilter {
+            reviewer,
+            rating,
+            state,
+            given_after,
+            given_before,
+        };
+        // a token is bound to the parent and the filters; a claim's listing without filters
+        // is bound to the claim alone, as before there were filters
+        let parent = claim.map_or_else(|| "claims/-".to_owned(), |c| c.to_string());
+        let filters = if filter.is_empty() {
+            parent
+        } else {
+            format!("{parent} {filter:?}")
+        };
         let (size, after) = page(size, &request.page_token, &filters)?;
         let found = self
             .registry
-            .list_verdicts(claim, after, size.get())
+            .list_verdicts(claim, &filter, after, size.get())
             .await?;
         let next_page_token = next_page_token(&found, &filters);
         Ok(Response::new(ListVerdictsResponse {

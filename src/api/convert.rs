@@ -204,6 +204,20 @@ pub fn match_state(value: i32, field: &str) -> Result<Option<MatchState>, Error>
     }))
 }
 
+/// A verdict state filter; `None` for unspecified.
+pub fn verdict_state_filter(value: i32, field: &str) -> Result<Option<VerdictState>, Error> {
+    match proto::VerdictState::try_from(value) {
+        Ok(proto::VerdictState::Unspecified) => Ok(None),
+        Ok(proto::VerdictState::Draft) => Ok(Some(VerdictState::Draft)),
+        Ok(proto::VerdictState::Published) => Ok(Some(VerdictState::Published)),
+        Ok(proto::VerdictState::Withdrawn) => Ok(Some(VerdictState::Withdrawn)),
+        Err(_) => Err(Error::invalid(
+            field,
+            format!("{value} is not a VerdictState"),
+        )),
+    }
+}
+
 /// An origin filter; `None` for unspecified.
 pub fn origin_filter(value: i32, field: &str) -> Result<Option<Origin>, Error> {
     match proto::Origin::try_from(value) {

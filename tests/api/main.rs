@@ -18,3 +18,4 @@ mod pagination;
 mod search;
 mod triage;
 mod verdicts;
+mod verdicts_across_claims;
