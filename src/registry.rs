@@ -31,9 +31,10 @@ use uuid::Uuid;
 use crate::domain::limits::MAX_EXTRACTED_CLAIMS_PER_ARTICLE;
 use crate::domain::{
     ApiKey, ApiKeyName, ApiKeySecret, Article, ArticleBody, ArticleName, Claim, ClaimMatch,
-    ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch, Cursor, MatchDecision, MatchState,
-    NewApiKey, NewArticle, NewClaim, NewVerdict, Origin, Quote, QuoteDraft, Resource, Role, Span,
-    Verdict, VerdictAction, VerdictName, VerdictState, VerdictStep,
+    ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion, Cursor, DismissalReason,
+    MatchDecision, MatchState, NewApiKey, NewArticle, NewClaim, NewDismissal, NewVerdict, Origin,
+    Quote, QuoteDraft, Resource, Role, Span, Verdict, VerdictAction, VerdictName, VerdictState,
+    VerdictStep,
 };
 use crate::error::{Credentials, Error, FieldViolation};
 use crate::extract::Proposal;
@@ -465,6 +466,84 @@ impl Registry {
         Ok(stored)
     }
 
+    /// Dismisses a live claim for `reviewer`: it needs no check. A duplicate's original must be
+    /// a registered claim that is not dismissed itself (so that following `duplicate_of` ends
+    /// at a live claim when it is dismissed). Returns the claim with its dismissal.
+    pub async fn dismiss_claim(
+        &self,
+        dismissal: NewDismissal,
+        reviewer: &ApiKey,
+        request: Option<IdempotencyKey>,
+    ) -> Result<Claim, Error> {
+        let claim = dismissal.claim;
+        let mut tx = self.pool.begin().await?;
+        if earlier(&mut tx, request.as_ref()).await?.is_some() {
+            return fetch_claim(&mut tx, claim).await;
+        }
+        let current = locked_claim(&mut tx, claim, dismissal.expected).await?;
+        if let Some(was) = current.dismissal {
+            return Err(Error::FailedPrecondition {
+                kind: "CLAIM_DISMISSED",
+                subject: claim.to_string(),
+                description: format!(
+                    "{claim} was already dismissed ({}) by {} at {}; restore it before \
+                     dismissing it again",
+                    was.reason.kind().as_str(),
+                    was.reviewer,
+                    was.dismiss_time
+                ),
+            });
+        }
+        if let DismissalReason::Duplicate(original) = dismissal.reason {
+            let original_claim = claims::get(&mut tx, original)
+                .await?
+                .ok_or_else(|| Error::not_found_in(&original, "duplicate_of"))?;
+            if original_claim.dismissal.is_some() {
+                return Err(Error::FailedPrecondition {
+                    kind: "ORIGINAL_DISMISSED",
+                    subject: "duplicate_of".into(),
+                    description: format!(
+                        "{original} is dismissed itself; name the live claim that {claim} \
+                         repeats, or restore {original} first"
+                    ),
+                });
+            }
+        }
+        claims::dismiss(&mut tx, &dismissal, &reviewer.display_name, reviewer.name.0).await?;
+        remember(&mut tx, request.as_ref(), &claim.to_string()).await?;
+        let stored = fetch_claim(&mut tx, claim).await?;
+        tx.commit().await?;
+        self.claims.evict([claim.0]);
+        Ok(stored)
+    }
+
+    /// Restores a dismissed claim: it is live again. Returns the claim without its dismissal.
+    pub async fn restore_claim(
+        &self,
+        claim: ClaimName,
+        expected: Option<ClaimVersion>,
+        request: Option<IdempotencyKey>,
+    ) -> Result<Claim, Error> {
+        let mut tx = self.pool.begin().await?;
+        if earlier(&mut tx, request.as_ref()).await?.is_some() {
+            return fetch_claim(&mut tx, claim).await;
+        }
+        let current = locked_claim(&mut tx, claim, expected).await?;
+        if current.dismissal.is_none() {
+            return Err(Error::FailedPrecondition {
+                kind: "CLAIM_NOT_DISMISSED",
+                subject: claim.to_string(),
+                description: format!("{claim} is not dismissed; there is nothing to restore"),
+            });
+        }
+        claims::restore(&mut tx, claim).await?;
+        remember(&mut tx, request.as_ref(), &claim.to_string()).await?;
+        let stored = fetch_claim(&mut tx, claim).await?;
+        tx.commit().await?;
+        self.claims.evict([claim.0]);
+        Ok(stored)
+    }
+
     /// A page of matches: of one claim, best first, or of every claim (`None`), newest first.
     pub async fn list_matches(
         &self,
@@ -719,15 +798,18 @@ impl Registry {
     /// A page of a claim's verdicts, newest first.
     pub async fn list_verdicts(
         &self,
-        claim: ClaimName,
+        claim: Option<ClaimName>,
+        filter: &verdicts::VerdictFilter,
         after: Option<Uuid>,
         limit: i64,
     ) -> Result<Page<Verdict>, Error> {
         let mut conn = self.pool.acquire().await?;
-        if claims::get(&mut conn, claim).await?.is_none() {
+        if let Some(claim) = claim
+            && claims::get(&mut conn, claim).await?.is_none()
+        {
             return Err(Error::not_found(&claim));
         }
-        Ok(verdicts::list(&mut conn, claim, after, limit).await?)
+        Ok(verdicts::list_filtered(&mut conn, claim, filter, after, limit).await?)
     }
 
     /// Creates a key and returns it with its secret, which is never stored.
@@ -1054,6 +1136,26 @@ async fn fetch_claim(conn: &mut PgConnection, name: ClaimName) -> Result<Claim, 
     claims::get(conn, name)
         .await?
         .ok_or_else(|| Error::not_found(&name))
+}
+
+/// A claim locked for the rest of the transaction, as it stands; with `expected`, only if it
+/// is still at that version (ABORTED otherwise, as UpdateClaim's stale etag).
+async fn locked_claim(
+    conn: &mut PgConnection,
+    name: ClaimName,
+    expected: Option<ClaimVersion>,
+) -> Result<Claim, Error> {
+    if !claims::lock(&mut *conn, name).await? {
+        return Err(Error::not_found(&name));
+    }
+    let claim = fetch_claim(conn, name).await?;
+    match expected {
+        Some(expected) if expected != claim.version => Err(Error::Aborted(format!(
+            "{name} changed since etag {} was read; read it again and reapply the change",
+            expected.etag()
+        ))),
+        _ => Ok(claim),
+    }
 }
 
 /// The refusal of a lifecycle step the verdict's state does not allow.

@@ -3,7 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    decode_time, encode_object, encode_search_result, encode_verdict_step, note, verdict_etag,
+    decode_time, dismissal_filter, encode_object, encode_search_result, encode_verdict_step,
+    new_dismissal, note, optional_etag, origin_filter, verdict_etag, verdict_state_filter,
 };
 use super::convert::{
     encode_claim, encode_match, encode_proposal, encode_verdict, idempotency_key, match_decision,
@@ -13,9 +14,10 @@ use super::convert::{
 use super::proto::claim_service_server::ClaimService;
 use super::proto::{
     AddQuoteRequest, AddQuoteResponse, CreateClaimRequest, CreateClaimResponse,
-    CreateVerdictRequest, CreateVerdictResponse, ExtractClaimsRequest, ExtractClaimsResponse,
-    GetClaimRequest, GetClaimResponse, ListClaimMatchesRequest, ListClaimMatchesResponse,
-    ListClaimsRequest, ListClaimsResponse, ListVerdictsRequest, ListVerdictsResponse, Ranking,
+    CreateVerdictRequest, CreateVerdictResponse, DismissClaimRequest, DismissClaimResponse,
+    ExtractClaimsRequest, ExtractClaimsResponse, GetClaimRequest, GetClaimResponse,
+    ListClaimMatchesRequest, ListClaimMatchesResponse, ListClaimsRequest, ListClaimsResponse,
+    ListVerdictsRequest, ListVerdictsResponse, Ranking, RestoreClaimRequest, RestoreClaimResponse,
     ReviewClaimMatchesRequest, ReviewClaimMatchesResponse, SearchClaimsRequest,
     SearchClaimsResponse, UpdateClaimRequest, UpdateClaimResponse,
 };
@@ -31,6 +33,7 @@ use crate::domain::{
 use crate::error::{Error, FieldContext, Violations};
 use crate::registry::{Registry, SearchFilter};
 use crate::store::claims::ClaimFilter;
+use crate::store::verdicts::VerdictFilter;
 
 /// The claim service's handlers.
 #[derive(Clone, Debug)]
@@ -112,6 +115,19 @@ impl ClaimService for ClaimApi {
             "order_by",
         );
         let speaker = v.check(speaker_filter(&request.speaker), "speaker");
+        let origin = v.take(origin_filter(request.origin, "origin"));
+        let dismissal = v.take(dismissal_filter(request.dismissal, "dismissal"));
+        let claimant = Some(request.claimant.trim().to_owned()).filter(|c| !c.is_empty());
+        // no index orders a claimant's, a speaker's or a rating's claims by check-worthiness
+        if order == Some(ClaimOrder::CheckWorthiness)
+            && (claimant.is_some() || !request.speaker.trim().is_empty() || request.rating != 0)
+        {
+            v.add(
+                "order_by",
+                "\"checkworthiness desc\" does not combine with claimant, speaker or rating; \
+                 filter by review_state, origin, dismissal or article instead",
+            );
+        }
         let (
             Some(article),
             Some(review_state),
@@ -119,28 +135,51 @@ impl ClaimService for ClaimApi {
             Some(size),
             Some(order),
             Some(speaker),
-        ) = (article, review_state, rating, size, order, speaker)
+            Some(origin),
+            Some(dismissal),
+        ) = (
+            article,
+            review_state,
+            rating,
+            size,
+            order,
+            speaker,
+            origin,
+            dismissal,
+        )
         else {
             return Err(v.into_error().into());
         };
+        v.finish()?;
         let filter = ClaimFilter {
             article,
-            claimant: Some(request.claimant.trim().to_owned()).filter(|c| !c.is_empty()),
+            claimant,
             review_state,
             rating,
             speaker,
+            origin,
+            dismissal,
         };
-        // a token is bound to the filters and the order; the default order and an absent
-        // speaker add nothing, so that tokens handed out before there was a choice of either
-        // keep working
-        let filters = format!("{filter:?}").replace(", speaker: None", "");
+        // a token is bound to the filters and the order; the default order and the filters'
+        // defaults (no speaker, any origin, claims not dismissed) add nothing, so that tokens
+        // handed out before there was a choice of them keep working
+        let filters = format!("{filter:?}")
+            .replace(", speaker: None", "")
+            .replace(", origin: None", "")
+            .replace(", dismissal: NotDismissed", "");
         let listing = match order {
             ClaimOrder::NewestFirst => filters,
             other => format!("{filters} order_by={}", other.as_str()),
         };
         let after = match PageToken::parse(&request.page_token, &listing).field("page_token")? {
-            // a token made for the text order carries the position it stopped at
-            Some(token) if order == ClaimOrder::TextPosition && token.key.is_none() => {
+            // a token made for the text order carries the position it stopped at, one for
+            // check-worthiness the score
+            Some(token)
+                if matches!(
+                    order,
+                    ClaimOrder::TextPosition | ClaimOrder::CheckWorthiness
+                ) && token.key.is_none() =>
+            {
                 return Err(Error::invalid("page_token", "is malformed").into());
             }
             token => token.map(|token| token.cursor()),
@@ -270,16 +309,68 @@ impl ClaimService for ClaimApi {
         super::caller(&request)?;
         let request = request.into_inner();
         let mut v = Violations::default();
-        let claim = v.check(ClaimName::parse(&request.parent), "parent");
+        // `claims/-`: every claim's verdicts (AIP-159)
+        let claim = if request.parent == "claims/-" {
+            Some(None)
+        } else {
+            v.check(ClaimName::parse(&request.parent), "parent")
+                .map(Some)
+        };
         let size = v.check(PageSize::parse(request.page_size), "page_size");
-        let (Some(claim), Some(size)) = (claim, size) else {
+        let reviewer = v.check(speaker_filter(&request.reviewer), "reviewer");
+        let rating = v.take(rating(request.rating, "rating"));
+        let state = v.take(verdict_state_filter(request.state, "state"));
+        let given_after = v.take(
+            request
+                .create_time_after
+                .map(|t| decode_time(t, "create_time_after"))
+                .transpose(),
+        );
+        let given_before = v.take(
+            request
+                .create_time_before
+                .map(|t| decode_time(t, "create_time_before"))
+                .transpose(),
+        );
+        let (
+            Some(claim),
+            Some(size),
+            Some(reviewer),
+            Some(rating),
+            Some(state),
+            Some(given_after),
+            Some(given_before),
+        ) = (
+            claim,
+            size,
+            reviewer,
+            rating,
+            state,
+            given_after,
+            given_before,
+        )
+        else {
             return Err(v.into_error().into());
         };
-        let filters = claim.to_string();
+        let filter = VerdictFilter {
+            reviewer,
+            rating,
+            state,
+            given_after,
+            given_before,
+        };
+        // a token is bound to the parent and the filters; a claim's listing without filters
+        // is bound to the claim alone, as before there were filters
+        let parent = claim.map_or_else(|| "claims/-".to_owned(), |c| c.to_string());
+        let filters = if filter.is_empty() {
+            parent
+        } else {
+            format!("{parent} {filter:?}")
+        };
         let (size, after) = page(size, &request.page_token, &filters)?;
         let found = self
             .registry
-            .list_verdicts(claim, after, size.get())
+            .list_verdicts(claim, &filter, after, size.get())
             .await?;
         let next_page_token = next_page_token(&found, &filters);
         Ok(Response::new(ListVerdictsResponse {
@@ -492,6 +583,52 @@ impl ClaimService for ClaimApi {
         let decided = self.registry.review_matches(&reviews, &caller).await?;
         Ok(Response::new(ReviewClaimMatchesResponse {
             matches: decided.into_iter().map(encode_match).collect(),
+        }))
+    }
+
+    async fn dismiss_claim(
+        &self,
+        request: Request<DismissClaimRequest>,
+    ) -> Result<Response<DismissClaimResponse>, Status> {
+        let reviewer = super::caller(&request)?;
+        let request = request.into_inner();
+        let key = idempotency_key(
+            &reviewer,
+            &request.request_id,
+            "/factcheck.v1.ClaimService/DismissClaim",
+            &request,
+        )?;
+        let dismissal = new_dismissal(&request)?;
+        let claim = self
+            .registry
+            .dismiss_claim(dismissal, &reviewer, key)
+            .await?;
+        Ok(Response::new(DismissClaimResponse {
+            claim: Some(encode_claim(claim)),
+        }))
+    }
+
+    async fn restore_claim(
+        &self,
+        request: Request<RestoreClaimRequest>,
+    ) -> Result<Response<RestoreClaimResponse>, Status> {
+        let caller = super::caller(&request)?;
+        let request = request.into_inner();
+        let key = idempotency_key(
+            &caller,
+            &request.request_id,
+            "/factcheck.v1.ClaimService/RestoreClaim",
+            &request,
+        )?;
+        let mut v = Violations::default();
+        let name = v.check(ClaimName::parse(&request.name), "name");
+        let expected = v.check(optional_etag(&request.etag), "etag");
+        let (Some(name), Some(expected)) = (name, expected) else {
+            return Err(v.into_error().into());
+        };
+        let claim = self.registry.restore_claim(name, expected, key).await?;
+        Ok(Response::new(RestoreClaimResponse {
+            claim: Some(encode_claim(claim)),
         }))
     }
 

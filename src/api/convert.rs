@@ -8,10 +8,11 @@ use uuid::Uuid;
 
 use super::proto;
 use crate::domain::{
-    self, ApiKey, ArticleBody, ArticleName, Cursor, EvidenceSource, LanguageCode, MatchDecision,
-    MatchState, NewArticle, NewClaim, NewVerdict, Origin, PageSize, PageToken, QuoteDraft,
-    QuoteKind, Rating, ReviewState, Span, VerdictAction, VerdictState, WebUrl, limits,
-    optional_text, required_text,
+    self, ApiKey, ArticleBody, ArticleName, ClaimName, ClaimVersion, Cursor, Dismissal,
+    DismissalFilter, DismissalKind, DismissalReason, EvidenceSource, LanguageCode,
+    MAX_DISMISSAL_NOTE_CHARS, MatchDecision, MatchState, NewArticle, NewClaim, NewDismissal,
+    NewVerdict, Origin, PageSize, PageToken, QuoteDraft, QuoteKind, Rating, ReviewState, Span,
+    VerdictAction, VerdictState, WebUrl, limits, optional_text, required_text,
 };
 use crate::error::{Error, FieldContext, Violations};
 use crate::store::Page;
@@ -201,6 +202,101 @@ pub fn match_state(value: i32, field: &str) -> Result<Option<MatchState>, Error>
             ));
         }
     }))
+}
+
+/// A verdict state filter; `None` for unspecified.
+pub fn verdict_state_filter(value: i32, field: &str) -> Result<Option<VerdictState>, Error> {
+    match proto::VerdictState::try_from(value) {
+        Ok(proto::VerdictState::Unspecified) => Ok(None),
+        Ok(proto::VerdictState::Draft) => Ok(Some(VerdictState::Draft)),
+        Ok(proto::VerdictState::Published) => Ok(Some(VerdictState::Published)),
+        Ok(proto::VerdictState::Withdrawn) => Ok(Some(VerdictState::Withdrawn)),
+        Err(_) => Err(Error::invalid(
+            field,
+            format!("{value} is not a VerdictState"),
+        )),
+    }
+}
+
+/// An origin filter; `None` for unspecified.
+pub fn origin_filter(value: i32, field: &str) -> Result<Option<Origin>, Error> {
+    match proto::Origin::try_from(value) {
+        Ok(proto::Origin::Unspecified) => Ok(None),
+        Ok(proto::Origin::Manual) => Ok(Some(Origin::Manual)),
+        Ok(proto::Origin::Extracted) => Ok(Some(Origin::Extracted)),
+        Err(_) => Err(Error::invalid(field, format!("{value} is not an Origin"))),
+    }
+}
+
+/// A dismissal filter; unspecified keeps the claims that are not dismissed.
+pub fn dismissal_filter(value: i32, field: &str) -> Result<DismissalFilter, Error> {
+    use proto::DismissalFilter as P;
+    match P::try_from(value) {
+        Ok(P::Unspecified | P::NotDismissed) => Ok(DismissalFilter::NotDismissed),
+        Ok(P::Dismissed) => Ok(DismissalFilter::Dismissed),
+        Ok(P::Any) => Ok(DismissalFilter::Any),
+        Err(_) => Err(Error::invalid(
+            field,
+            format!("{value} is not a DismissalFilter"),
+        )),
+    }
+}
+
+/// An etag a request may send; `None` when empty.
+pub fn optional_etag(etag: &str) -> Result<Option<ClaimVersion>, String> {
+    if etag.is_empty() {
+        return Ok(None);
+    }
+    ClaimVersion::parse_etag(etag).map(Some)
+}
+
+/// A dismissal to record; every bad field is named.
+pub fn new_dismissal(request: &proto::DismissClaimRequest) -> Result<NewDismissal, Error> {
+    use proto::DismissalReason as P;
+    let mut v = Violations::default();
+    let claim = v.check(ClaimName::parse(&request.name), "name");
+    let kind = match P::try_from(request.reason) {
+        Ok(P::NotAClaim) => Some(DismissalKind::NotAClaim),
+        Ok(P::Duplicate) => Some(DismissalKind::Duplicate),
+        Ok(P::OutOfScope) => Some(DismissalKind::OutOfScope),
+        Ok(P::Unspecified) => v.check(
+            Err("is required: NOT_A_CLAIM, DUPLICATE or OUT_OF_SCOPE".into()),
+            "reason",
+        ),
+        Err(_) => v.check(
+            Err(format!("{} is not a DismissalReason", request.reason)),
+            "reason",
+        ),
+    };
+    let duplicate_of = if request.duplicate_of.is_empty() {
+        Some(None)
+    } else {
+        v.check(ClaimName::parse(&request.duplicate_of), "duplicate_of")
+            .map(Some)
+    };
+    let note = v.check(
+        optional_text(&request.note, MAX_DISMISSAL_NOTE_CHARS),
+        "note",
+    );
+    let expected = v.check(optional_etag(&request.etag), "etag");
+    let (Some(claim), Some(kind), Some(duplicate_of), Some(note), Some(expected)) =
+        (claim, kind, duplicate_of, note, expected)
+    else {
+        return Err(v.into_error());
+    };
+    let reason = v.check(
+        DismissalReason::new(kind, duplicate_of, claim),
+        "duplicate_of",
+    );
+    match reason {
+        Some(reason) if v.is_empty() => Ok(NewDismissal {
+            claim,
+            reason,
+            note: Some(note).filter(|n| !n.is_empty()),
+            expected,
+        }),
+        _ => Err(v.into_error()),
+    }
 }
 
 /// A reviewer's decision: ACCEPTED or REJECTED, nothing else.
@@ -666,6 +762,26 @@ pub fn encode_claim(c: domain::Claim) -> proto::Claim {
             verdict: Some(encode_verdict(p.verdict)),
             r#match: Some(encode_match(p.link)),
         }),
+        dismissal: c.dismissal.map(encode_dismissal),
+    }
+}
+
+fn encode_dismissal(d: Dismissal) -> proto::Dismissal {
+    let reason = match d.reason.kind() {
+        DismissalKind::NotAClaim => proto::DismissalReason::NotAClaim,
+        DismissalKind::Duplicate => proto::DismissalReason::Duplicate,
+        DismissalKind::OutOfScope => proto::DismissalReason::OutOfScope,
+    };
+    proto::Dismissal {
+        reason: reason.into(),
+        duplicate_of: d
+            .reason
+            .duplicate_of()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        reviewer: d.reviewer,
+        dismiss_time: Some(encode_time(d.dismiss_time)),
+        note: d.note.unwrap_or_default(),
     }
 }
 

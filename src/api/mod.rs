@@ -34,7 +34,7 @@ use crate::error::Error;
 /// Every method of our services and the least role that may call it: the service's whole
 /// authorization policy in one table, which the [`gate`] enforces before a request is decoded.
 /// A test checks that it lists exactly the methods of `proto/`.
-pub const METHODS: [(&str, Role); 24] = [
+pub const METHODS: [(&str, Role); 26] = [
     (
         "/factcheck.v1.ArticleService/CreateArticle",
         Role::Submitter,
@@ -64,6 +64,8 @@ pub const METHODS: [(&str, Role); 24] = [
         "/factcheck.v1.ClaimService/ReviewClaimMatches",
         Role::Reviewer,
     ),
+    ("/factcheck.v1.ClaimService/DismissClaim", Role::Reviewer),
+    ("/factcheck.v1.ClaimService/RestoreClaim", Role::Reviewer),
     ("/factcheck.v1.ApiKeyService/CreateApiKey", Role::Admin),
     ("/factcheck.v1.ApiKeyService/ListApiKeys", Role::Admin),
     ("/factcheck.v1.ApiKeyService/RevokeApiKey", Role::Admin),

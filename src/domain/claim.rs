@@ -99,12 +99,14 @@ pub enum ClaimOrder {
     /// In the order of the filtered article's text: by where each claim's first quote in that
     /// article starts, claims starting at the same offset by id. Only with an article filter.
     TextPosition,
+    /// Most worth checking first: `checkworthiness desc`, a claim without a score as 0, equal
+    /// scores newest first. Triage's order: what a reviewer should look at next.
+    CheckWorthiness,
 }
 
 impl ClaimOrder {
     /// The `order_by` values accepted, for messages and docs.
-    pub const ACCEPTED: &'static str =
-        "\"create_time desc\" (the default), \"create_time\" or \"text_position\"";
+    pub const ACCEPTED: &'static str = "\"create_time desc\" (the default), \"create_time\", \"text_position\" or \"checkworthiness desc\"";
 
     /// Parses an AIP-132 `order_by`: empty means the default; spaces around and between the
     /// words do not matter, and `asc` may be spelled out. `text_position` needs an article
@@ -115,6 +117,8 @@ impl ClaimOrder {
             [] | ["create_time", "desc"] => ClaimOrder::NewestFirst,
             ["create_time"] | ["create_time", "asc"] => ClaimOrder::OldestFirst,
             ["text_position"] | ["text_position", "asc"] => ClaimOrder::TextPosition,
+            // the field's name, and the words' spelling of it
+            ["checkworthiness" | "check_worthiness", "desc"] => ClaimOrder::CheckWorthiness,
             _ => {
                 return Err(format!(
                     "{order_by:?} is not an order of claims; use {}",
@@ -136,6 +140,7 @@ impl ClaimOrder {
             ClaimOrder::NewestFirst => "create_time desc",
             ClaimOrder::OldestFirst => "create_time",
             ClaimOrder::TextPosition => "text_position",
+            ClaimOrder::CheckWorthiness => "checkworthiness desc",
         }
     }
 }
@@ -203,6 +208,8 @@ pub struct Claim {
     pub checkworthiness: Option<f32>,
     /// The verdict of an earlier claim it is linked to, when that claim has one.
     pub previously_checked: Option<super::PreviouslyChecked>,
+    /// How a reviewer dismissed it, while it is dismissed.
+    pub dismissal: Option<super::Dismissal>,
 }
 
 #[cfg(test)]
@@ -229,7 +236,14 @@ mod tests {
                 .unwrap_err()
                 .contains("article")
         );
+        for (given, order) in [
+            ("checkworthiness desc", ClaimOrder::CheckWorthiness),
+            (" check_worthiness  desc", ClaimOrder::CheckWorthiness),
+        ] {
+            assert_eq!(ClaimOrder::parse(given, false), Ok(order));
+        }
         for bad in [
+            "checkworthiness",
             "id desc",
             "create_time sideways",
             "create_time,id",

@@ -12,6 +12,7 @@ mod names;
 mod page;
 mod quote;
 mod text;
+mod triage;
 mod verdict;
 
 pub use api_key::{ApiKey, ApiKeySecret, NewApiKey, Role};
@@ -25,6 +26,10 @@ pub use names::{ApiKeyName, ArticleName, ClaimMatchName, ClaimName, Resource, Ve
 pub use page::{Cursor, PageSize, PageToken};
 pub use quote::{Anchored, Quote, QuoteDraft, QuoteKind, QuoteRejection, Span};
 pub use text::{optional_text, required_text, timestamp};
+pub use triage::{
+    Dismissal, DismissalFilter, DismissalKind, DismissalReason, MAX_DISMISSAL_NOTE_CHARS,
+    NewDismissal,
+};
 pub use verdict::{
     EvidenceSource, NewVerdict, Rating, Verdict, VerdictAction, VerdictState, VerdictStep,
 };

@@ -166,6 +166,7 @@ mod tests {
             origin: Origin::Manual,
             checkworthiness: None,
             previously_checked: None,
+            dismissal: None,
         })
     }
 

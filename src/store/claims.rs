@@ -14,8 +14,8 @@ use super::Page;
 use super::verdicts::{self, current_verdict_json, undecodable};
 use crate::domain::{
     Anchored, ArticleName, Claim, ClaimMatch, ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch,
-    ClaimVersion, Cursor, MatchState, Origin, PreviouslyChecked, Quote, QuoteKind, Rating,
-    ReviewState, Span,
+    ClaimVersion, Cursor, Dismissal, DismissalFilter, DismissalKind, DismissalReason, MatchState,
+    NewDismissal, Origin, PreviouslyChecked, Quote, QuoteKind, Rating, ReviewState, Span,
 };
 
 /// A claim as [`completed`] reads it: its columns, its sort key in the listing, its quotes and
@@ -41,6 +41,11 @@ struct ClaimRow {
     link_create_time: Option<OffsetDateTime>,
     link_review_time: Option<OffsetDateTime>,
     linked_verdict: Option<String>,
+    dismissal_reason: Option<String>,
+    duplicate_of: Option<Uuid>,
+    dismissed_by: Option<String>,
+    dismiss_time: Option<OffsetDateTime>,
+    dismissal_note: Option<String>,
 }
 
 /// A quote as `json_agg` of a `quotes` row writes it: the table's column names.
@@ -62,7 +67,9 @@ struct QuoteJson {
 
 /// The claim columns a page query selects for [`completed`], from the claims table as `c`.
 const PAGE_COLUMNS: &str = "c.id, c.statement, c.claimant, c.review_state, c.current_verdict_id, \
-                            c.version, c.create_time, c.update_time, c.origin, c.checkworthiness";
+                            c.version, c.create_time, c.update_time, c.origin, c.checkworthiness, \
+                            c.dismissal_reason, c.duplicate_of, c.dismissed_by, c.dismiss_time, \
+                            c.dismissal_note";
 
 fn span(start: i32, end: i32) -> Span {
     // the table's checks keep offsets non-negative and ordered
@@ -133,6 +140,28 @@ impl ClaimRow {
             }
             _ => None,
         };
+        let dismissal = match (
+            self.dismissal_reason
+                .as_deref()
+                .and_then(DismissalKind::from_stored),
+            self.dismissed_by,
+            self.dismiss_time,
+        ) {
+            (Some(kind), Some(reviewer), Some(dismiss_time)) => Some(Dismissal {
+                // the table's checks: a duplicate names its original, and only a duplicate
+                reason: match (kind, self.duplicate_of) {
+                    (DismissalKind::Duplicate, Some(original)) => {
+                        DismissalReason::Duplicate(ClaimName(original))
+                    }
+                    (DismissalKind::OutOfScope, _) => DismissalReason::OutOfScope,
+                    _ => DismissalReason::NotAClaim,
+                },
+                reviewer,
+                dismiss_time,
+                note: self.dismissal_note,
+            }),
+            _ => None,
+        };
         let quotes: Vec<QuoteJson> = match &self.quotes {
             Some(json) => serde_json::from_str(json).map_err(undecodable)?,
             None => Vec::new(),
@@ -160,6 +189,7 @@ impl ClaimRow {
             origin: Origin::from_stored(&self.origin).unwrap_or(Origin::Manual),
             checkworthiness: self.checkworthiness,
             previously_checked,
+            dismissal,
         })
     }
 }
@@ -318,6 +348,8 @@ fn completed<'a>(
     qb.push(
         "select p.id, p.statement, p.claimant, p.review_state, p.version, p.create_time, \
                 p.update_time, p.origin, p.checkworthiness, p.sort_key, \
+                p.dismissal_reason, p.duplicate_of, p.dismissed_by, p.dismiss_time, \
+                p.dismissal_note, \
                 (select json_agg(q order by q.position)::text from quotes q \
                  where q.claim_id = p.id) as quotes, \
                 pc.matched_claim_id as linked_claim_id, pc.score as link_score, \
@@ -397,6 +429,10 @@ pub struct ClaimFilter {
     pub rating: Option<Rating>,
     /// Only claims whose claimant, or a quote's resolved speaker, is this name in any case.
     pub speaker: Option<String>,
+    /// Only claims of this origin.
+    pub origin: Option<Origin>,
+    /// Which claims to keep by dismissal: live ones unless asked.
+    pub dismissal: DismissalFilter,
 }
 
 /// Joins conditions with `where` first and `and` after.
@@ -448,6 +484,8 @@ pub fn list_query(
     let claimant = filter.claimant.clone();
     let rating = filter.rating;
     let speaker = filter.speaker.clone();
+    let origin = filter.origin;
+    let dismissal = filter.dismissal;
     // without an article, a speaker's claims are read from `claim_speakers` (as `s`) in claim
     // order; with one, the article's claims are tested against it
     let speaker_drives = speaker.is_some() && filter.article.is_none();
@@ -484,11 +522,62 @@ pub fn list_query(
                 .push(format!("{table}.current_rating = "))
                 .push_bind(rating.as_str());
         }
+        if let Some(origin) = origin {
+            w.next(qb).push("c.origin = ").push_bind(origin.as_str());
+        }
+        // written out, not bound, so that the partial indexes of dismissed claims answer
+        match dismissal {
+            DismissalFilter::NotDismissed => {
+                w.next(qb).push("c.dismissal_reason is null");
+            }
+            DismissalFilter::Dismissed => {
+                w.next(qb).push("c.dismissal_reason is not null");
+            }
+            DismissalFilter::Any => {}
+        }
+    };
+    // in check-worthiness order, a cursor's key is the last score's bits; one without a key is
+    // past every score
+    let score_after = |after: Cursor| {
+        after
+            .key
+            .and_then(|k| u32::try_from(k).ok())
+            .map_or(-1.0, f32::from_bits)
     };
     let mut qb = QueryBuilder::new(prefix);
     let mut w = Conditions { any: false };
     match (filter.article, order) {
         (None, ClaimOrder::TextPosition) => return None,
+        (None, ClaimOrder::CheckWorthiness) => {
+            completed(
+                &mut qb,
+                |qb| {
+                    let id = if speaker_drives { "s.claim_id" } else { "c.id" };
+                    qb.push(format!(
+                        "select {PAGE_COLUMNS}, null::int4 as sort_key from {}",
+                        if speaker_drives {
+                            "claim_speakers s join claims c on c.id = s.claim_id"
+                        } else {
+                            "claims c"
+                        }
+                    ));
+                    sift(qb, &mut w);
+                    if let Some(after) = after {
+                        w.next(qb)
+                            .push(format!("(coalesce(c.checkworthiness, 0), {id}) < ("))
+                            .push_bind(score_after(after))
+                            .push("::real, ")
+                            .push_bind(after.id)
+                            .push(")");
+                    }
+                    qb.push(format!(
+                        " order by coalesce(c.checkworthiness, 0) desc, {id} desc limit "
+                    ));
+                    qb.push_bind(limit + 1);
+                },
+                "coalesce(p.checkworthiness, 0) desc, p.id desc",
+            );
+        }
         (None, order) => {
             let descending = order == ClaimOrder::NewestFirst;
             completed(
@@ -563,12 +652,23 @@ pub fn list_query(
                         (Some(after), ClaimOrder::OldestFirst) => {
                             w.next(qb).push("q.claim_id > ").push_bind(after.id);
                         }
+                        (Some(after), ClaimOrder::CheckWorthiness) => {
+                            w.next(qb)
+                                .push("(coalesce(c.checkworthiness, 0), q.claim_id) < (")
+                                .push_bind(score_after(after))
+                                .push("::real, ")
+                                .push_bind(after.id)
+                                .push(")");
+                        }
                     }
                     sift(qb, &mut w);
                     qb.push(match order {
                         ClaimOrder::NewestFirst => " order by q.claim_id desc limit ",
                         ClaimOrder::OldestFirst => " order by q.claim_id limit ",
                         ClaimOrder::TextPosition => " order by q.start_offset, q.claim_id limit ",
+                        ClaimOrder::CheckWorthiness => {
+                            " order by coalesce(c.checkworthiness, 0) desc, q.claim_id desc limit "
+                        }
                     });
                     qb.push_bind(limit + 1);
                 },
@@ -576,6 +676,7 @@ pub fn list_query(
                     ClaimOrder::NewestFirst => "p.id desc",
                     ClaimOrder::OldestFirst => "p.id",
                     ClaimOrder::TextPosition => "p.sort_key, p.id",
+                    ClaimOrder::CheckWorthiness => "coalesce(p.checkworthiness, 0) desc, p.id desc",
                 },
             );
         }
@@ -604,7 +705,9 @@ pub async fn list(
     let skewed = filter.claimant.is_some()
         || filter.speaker.is_some()
         || filter.review_state.is_some()
-        || filter.rating.is_some();
+        || filter.rating.is_some()
+        || filter.origin.is_some()
+        || filter.dismissal != DismissalFilter::NotDismissed;
     let rows: Vec<ClaimRow> = qb
         .build_query_as()
         .persistent(!skewed)
@@ -613,7 +716,16 @@ pub async fn list(
     let mut keyed = Vec::with_capacity(rows.len());
     for row in rows {
         let key = row.sort_key.map(i64::from);
-        keyed.push((row.into_claim()?, key));
+        let claim = row.into_claim()?;
+        // in check-worthiness order, the score is the key, by its bits (which order as the
+        // scores do, all of them being at least 0)
+        let key = match order {
+            ClaimOrder::CheckWorthiness => {
+                Some(i64::from(claim.checkworthiness.unwrap_or(0.0).to_bits()))
+            }
+            _ => key,
+        };
+        keyed.push((claim, key));
     }
     let page = Page::from_overfetch(keyed, limit, |(c, _)| c.name.0);
     let next_key = page.items.last().and_then(|(_, key)| *key);
@@ -701,4 +813,47 @@ pub async fn lock(conn: &mut PgConnection, name: ClaimName) -> sqlx::Result<bool
         .fetch_optional(conn)
         .await?;
     Ok(row.is_some())
+}
+
+/// Records a reviewer's dismissal of a claim and bumps its version. The caller holds the
+/// claim's lock ([`lock`]) and has checked that it is live and that a duplicate's original
+/// exists.
+pub async fn dismiss(
+    conn: &mut PgConnection,
+    dismissal: &NewDismissal,
+    reviewer: &str,
+    reviewer_key: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update claims \
+         set dismissal_reason = $2, duplicate_of = $3, dismissed_by = $4, \
+             dismissed_by_key_id = $5, dismiss_time = now(), dismissal_note = $6, \
+             version = version + 1, update_time = now() \
+         where id = $1",
+    )
+    .bind(dismissal.claim.0)
+    .bind(dismissal.reason.kind().as_str())
+    .bind(dismissal.reason.duplicate_of().map(|c| c.0))
+    .bind(reviewer)
+    .bind(reviewer_key)
+    .bind(&dismissal.note)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Clears a claim's dismissal and bumps its version: the claim is live again. The caller holds
+/// the claim's lock and has checked that it is dismissed.
+pub async fn restore(conn: &mut PgConnection, claim: ClaimName) -> sqlx::Result<()> {
+    sqlx::query(
+        "update claims \
+         set dismissal_reason = null, duplicate_of = null, dismissed_by = null, \
+             dismissed_by_key_id = null, dismiss_time = null, dismissal_note = null, \
+             version = version + 1, update_time = now() \
+         where id = $1",
+    )
+    .bind(claim.0)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -557,23 +557,90 @@ pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<HashM
         .collect())
 }
 
-/// A page of a claim's verdicts, newest first, after the given id.
-pub async fn list(
+/// What a listing of verdicts keeps; every filter given must hold.
+#[derive(Debug, Default, Clone)]
+pub struct VerdictFilter {
+    /// Only verdicts given by the reviewer with this key name.
+    pub reviewer: Option<String>,
+    /// Only verdicts with this rating.
+    pub rating: Option<Rating>,
+    /// Only verdicts in this state.
+    pub state: Option<VerdictState>,
+    /// Only verdicts given at or after this time.
+    pub given_after: Option<OffsetDateTime>,
+    /// Only verdicts given before this time.
+    pub given_before: Option<OffsetDateTime>,
+}
+
+impl VerdictFilter {
+    /// Whether no filter is given.
+    pub fn is_empty(&self) -> bool {
+        self.reviewer.is_none()
+            && self.rating.is_none()
+            && self.state.is_none()
+            && self.given_after.is_none()
+            && self.given_before.is_none()
+    }
+}
+
+/// How far a verdict's id, made by the service's clock when it is inserted, may stand from its
+/// `create_time`, the database's clock at its transaction's start: the margin that turns a time
+/// range into a range of ids (UUIDv7s lead with their millisecond), so that a range of time
+/// reads the primary key between two ids and not every newer verdict.
+const ID_CLOCK_MARGIN_MS: i128 = 60_000;
+
+/// The smallest UUIDv7 of a millisecond: the id bound of a time, less or more the margin.
+fn id_bound(time: OffsetDateTime, margin_ms: i128) -> Uuid {
+    let ms = (time.unix_timestamp_nanos() / 1_000_000 + margin_ms).clamp(0, (1 << 48) - 1);
+    let mut bytes = [0u8; 16];
+    // 48 bits of milliseconds, big-endian, as a UUIDv7 leads
+    bytes[..6].copy_from_slice(&(ms as u64).to_be_bytes()[2..]);
+    Uuid::from_bytes(bytes)
+}
+
+/// A page of verdicts, newest first (by id), after the given id: of one claim, or of every
+/// claim (`None`), that pass `filter`. Across claims, the page reads the index of the reviewer,
+/// rating or state given (0012), or the primary key, between the ids a time range allows.
+pub async fn list_filtered(
     conn: &mut PgConnection,
-    claim: ClaimName,
+    claim: Option<ClaimName>,
+    filter: &VerdictFilter,
     after: Option<Uuid>,
     limit: i64,
 ) -> sqlx::Result<Page<Verdict>> {
-    let rows: Vec<VerdictRow> = sqlx::query_as(&format!(
-        "select {VERDICT_COLUMNS} from verdicts \
-         where claim_id = $1 and ($2::uuid is null or id < $2) \
-         order by id desc limit $3"
-    ))
-    .bind(claim.0)
-    .bind(after)
-    .bind(limit + 1)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut qb =
+        sqlx::QueryBuilder::new(format!("select {VERDICT_COLUMNS} from verdicts where true"));
+    if let Some(claim) = claim {
+        qb.push(" and claim_id = ").push_bind(claim.0);
+    }
+    if let Some(reviewer) = &filter.reviewer {
+        qb.push(" and reviewer = ").push_bind(reviewer.clone());
+    }
+    if let Some(rating) = filter.rating {
+        qb.push(" and rating = ").push_bind(rating.as_str());
+    }
+    if let Some(state) = filter.state {
+        qb.push(" and state = ").push_bind(state.as_str());
+    }
+    if let Some(time) = filter.given_after {
+        qb.push(" and create_time >= ").push_bind(time);
+        qb.push(" and id >= ")
+            .push_bind(id_bound(time, -ID_CLOCK_MARGIN_MS));
+    }
+    if let Some(time) = filter.given_before {
+        qb.push(" and create_time < ").push_bind(time);
+        qb.push(" and id < ")
+            .push_bind(id_bound(time, ID_CLOCK_MARGIN_MS));
+    }
+    if let Some(after) = after {
+        qb.push(" and id < ").push_bind(after);
+    }
+    qb.push(" order by id desc limit ").push_bind(limit + 1);
+    let rows: Vec<VerdictRow> = qb
+        .build_query_as()
+        .persistent(filter.is_empty())
+        .fetch_all(&mut *conn)
+        .await?;
     let verdicts = assemble(conn, rows).await?;
     Ok(Page::from_overfetch(verdicts, limit, |v: &Verdict| {
         v.name.id

@@ -1,6 +1,7 @@
 use claim_registry::api::proto::{
-    ApiKey, CreateApiKeyRequest, CreateApiKeyResponse, CreateVerdictRequest, GetClaimRequest,
-    ListApiKeysRequest, ListArticlesRequest, RevokeApiKeyRequest, Verdict, WatchEventsRequest,
+    ApiKey, CreateApiKeyRequest, CreateApiKeyResponse, CreateVerdictRequest, DismissClaimRequest,
+    DismissalReason, GetClaimRequest, ListApiKeysRequest, ListArticlesRequest, RestoreClaimRequest,
+    RevokeApiKeyRequest, Verdict, WatchEventsRequest,
 };
 use claim_registry::domain::Role;
 use tonic::{Code, Request};
@@ -151,6 +152,48 @@ async fn every_unary_method_refuses_the_roles_below_its_own_and_lets_the_others_
         }
     }
     assert_eq!(checked, 4 * (claim_registry::api::METHODS.len() - 1));
+}
+
+#[tokio::test]
+async fn dismissing_and_restoring_a_claim_need_the_reviewer_role_as_reviewing_does() {
+    let app = spawn_app().await;
+    let a = app.create_article("https://news.example/a", SAMPLE).await;
+    let claim = app
+        .create_claim("s", vec![crate::helpers::quote(&a, "stop the bloodshed")])
+        .await;
+    for role in ROLES {
+        let dismiss = DismissClaimRequest {
+            name: claim.name.clone(),
+            reason: DismissalReason::NotAClaim.into(),
+            ..Default::default()
+        };
+        let restore = RestoreClaimRequest {
+            name: claim.name.clone(),
+            ..Default::default()
+        };
+        let dismissed = app
+            .claims
+            .clone()
+            .dismiss_claim(with_key(app.secret(role), dismiss))
+            .await;
+        let restored = app
+            .claims
+            .clone()
+            .restore_claim(with_key(app.secret(role), restore))
+            .await;
+        for (rpc, result) in [
+            ("DismissClaim", dismissed.map(drop)),
+            ("RestoreClaim", restored.map(drop)),
+        ] {
+            let code = result.err().map_or(Code::Ok, |s| s.code());
+            let expected = if role >= Role::Reviewer {
+                Code::Ok
+            } else {
+                Code::PermissionDenied
+            };
+            assert_eq!(code, expected, "role {role} calling {rpc}");
+        }
+    }
 }
 
 #[tokio::test]

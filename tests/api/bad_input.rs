@@ -4,8 +4,9 @@
 
 use claim_registry::api::proto::{
     self, ApiKey, Claim, CreateApiKeyRequest, CreateArticleRequest, CreateClaimRequest,
-    CreateVerdictRequest, EvidenceSource, ExtractClaimsRequest, GetArticleRequest, GetClaimRequest,
-    ListApiKeysRequest, ListArticlesRequest, ListClaimsRequest, ListVerdictsRequest,
+    CreateVerdictRequest, DismissClaimRequest, DismissalReason, EvidenceSource,
+    ExtractClaimsRequest, GetArticleRequest, GetClaimRequest, ListApiKeysRequest,
+    ListArticlesRequest, ListClaimsRequest, ListVerdictsRequest, RestoreClaimRequest,
     RevokeApiKeyRequest, TextSpan, UpdateClaimRequest, Verdict, WatchEventsRequest,
 };
 use claim_registry::domain::Role;
@@ -94,7 +95,10 @@ const CORRECT_VERDICT: &str = "/factcheck.v1.ClaimService/CorrectVerdict";
 const WITHDRAW_VERDICT: &str = "/factcheck.v1.ClaimService/WithdrawVerdict";
 const LIST_VERDICT_HISTORY: &str = "/factcheck.v1.ClaimService/ListVerdictHistory";
 
-const METHODS: [&str; 19] = [
+const DISMISS_CLAIM: &str = "/factcheck.v1.ClaimService/DismissClaim";
+const RESTORE_CLAIM: &str = "/factcheck.v1.ClaimService/RestoreClaim";
+
+const METHODS: [&str; 21] = [
     CREATE_ARTICLE,
     GET_ARTICLE,
     LIST_ARTICLES,
@@ -114,6 +118,8 @@ const METHODS: [&str; 19] = [
     CORRECT_VERDICT,
     WITHDRAW_VERDICT,
     LIST_VERDICT_HISTORY,
+    DISMISS_CLAIM,
+    RESTORE_CLAIM,
 ];
 
 fn article_cases() -> Vec<Case> {
@@ -709,6 +715,101 @@ fn claim_cases(f: &Fixtures) -> Vec<Case> {
     cases
 }
 
+fn triage_cases(f: &Fixtures) -> Vec<Case> {
+    let new = || DismissClaimRequest {
+        name: f.claim.name.clone(),
+        reason: DismissalReason::NotAClaim.into(),
+        ..Default::default()
+    };
+    let with = |name: &str, change: &dyn Fn(&mut DismissClaimRequest), fields: &[&str]| {
+        let mut request = new();
+        change(&mut request);
+        typed(name, DISMISS_CLAIM, Role::Reviewer, request, fields)
+    };
+    let restore = |name: &str, change: &dyn Fn(&mut RestoreClaimRequest), fields: &[&str]| {
+        let mut request = RestoreClaimRequest {
+            name: f.claim.name.clone(),
+            ..Default::default()
+        };
+        change(&mut request);
+        typed(name, RESTORE_CLAIM, Role::Reviewer, request, fields)
+    };
+    vec![
+        with(
+            "dismiss: empty name",
+            &|r| r.name = String::new(),
+            &["name"],
+        ),
+        with(
+            "dismiss: an article as name",
+            &|r| r.name = MISSING.into(),
+            &["name"],
+        ),
+        with("dismiss: no reason", &|r| r.reason = 0, &["reason"]),
+        with(
+            "dismiss: an unknown reason",
+            &|r| r.reason = 99,
+            &["reason"],
+        ),
+        with(
+            "dismiss: a duplicate without duplicate_of",
+            &|r| r.reason = DismissalReason::Duplicate.into(),
+            &["duplicate_of"],
+        ),
+        with(
+            "dismiss: a malformed duplicate_of",
+            &|r| {
+                r.reason = DismissalReason::Duplicate.into();
+                r.duplicate_of = "claims/nope".into();
+            },
+            &["duplicate_of"],
+        ),
+        with(
+            "dismiss: a note too long",
+            &|r| r.note = "n".repeat(2001),
+            &["note"],
+        ),
+        with(
+            "dismiss: a garbage etag",
+            &|r| r.etag = "W/1".into(),
+            &["etag"],
+        ),
+        with(
+            "dismiss: a request_id that is not a UUID",
+            &|r| r.request_id = "retry-1".into(),
+            &["request_id"],
+        ),
+        with(
+            "dismiss: everything wrong at once",
+            &|r| {
+                r.name = String::new();
+                r.reason = 0;
+                r.note = "n".repeat(2001);
+                r.etag = "x".into();
+            },
+            &["name", "reason", "note", "etag"],
+        ),
+        restore(
+            "restore: empty name",
+            &|r| r.name = String::new(),
+            &["name"],
+        ),
+        restore(
+            "restore: a garbage etag and name",
+            &|r| {
+                r.name = MISSING.into();
+                r.etag = "-3".into();
+            },
+            &["name", "etag"],
+        ),
+        restore(
+            "restore: a request_id that is not a UUID",
+            &|r| r.request_id = "again".into(),
+            &["request_id"],
+        ),
+    ]
+}
+
 fn verdict_cases(f: &Fixtures) -> Vec<Case> {
     let new = || CreateVerdictRequest {
         parent: f.claim.name.clone(),
@@ -1203,6 +1304,7 @@ async fn every_bad_request_to_every_rpc_is_refused_precisely_and_writes_nothing(
     let mut cases = article_cases();
     cases.extend(claim_cases(&fixtures));
     cases.extend(verdict_cases(&fixtures));
+    cases.extend(triage_cases(&fixtures));
     cases.extend(key_cases());
     cases.extend(watch_cases());
     cases.extend(wire_cases());

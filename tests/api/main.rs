@@ -18,4 +18,6 @@ mod matching;
 mod metrics;
 mod pagination;
 mod search;
+mod triage;
 mod verdicts;
+mod verdicts_across_claims;

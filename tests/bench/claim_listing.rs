@@ -7,7 +7,9 @@
 
 use std::time::Instant;
 
-use claim_registry::domain::{ArticleName, ClaimOrder, Cursor, Rating, ReviewState};
+use claim_registry::domain::{
+    ArticleName, ClaimOrder, Cursor, DismissalFilter, Origin, Rating, ReviewState,
+};
 use claim_registry::store::claims::ClaimFilter;
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
@@ -25,7 +27,8 @@ const CLAIMANTS: i64 = 10_000;
 /// transaction: each claim quotes one article (most claims of an article were registered
 /// together, one in ten later from anywhere), one in ten quotes a second article; claimants are
 /// skewed (the commonest has ~5% of the claims), 30% of the claims are reviewed with a verdict
-/// and an evidence source, their ratings skewed too (half "true", 5% "unverifiable"). Every quote is the body's text
+/// and an evidence source, their ratings skewed too (half "true", 5% "unverifiable"); one in
+/// ten is manual, the rest extracted, and one in twenty is dismissed. Every quote is the body's text
 /// at its offsets. Triggers and foreign keys are skipped while seeding when the role may
 /// (`session_replication_role`), which makes it several times faster; the data is valid either
 /// way. Ends with `vacuum analyze`, so the planner knows the tables.
@@ -96,10 +99,17 @@ pub async fn seed(conn: &mut PgConnection, claims: i64, articles: i64) -> sqlx::
     };
     sqlx::query(&format!(
         "insert into claims (id, statement, claimant, review_state, current_verdict_id, \
-                             current_rating, origin, checkworthiness) \
+                             current_rating, origin, checkworthiness, dismissal_reason, \
+                             dismissed_by, dismissed_by_key_id, dismiss_time) \
          select {claim_id}, 'Statement number ' || i, {claimant}, {state}, {verdict}, {rating}, \
-                case when i % 10 = 0 then 'manual' else 'extracted' end, (i % 100) / 100.0 \
-         from generate_series(1, $1) i"
+                case when i % 10 = 0 then 'manual' else 'extracted' end, (i % 100) / 100.0, \
+                case when {dismissed} then 'not_a_claim' end, \
+                case when {dismissed} then 'seed-reviewer' end, \
+                case when {dismissed} then \
+                    (select id from api_keys where display_name = 'seed-reviewer') end, \
+                case when {dismissed} then now() end \
+         from generate_series(1, $1) i",
+        dismissed = "i % 20 = 7"
     ))
     .bind(claims)
     .execute(&mut *tx)
@@ -215,6 +225,10 @@ pub struct Case {
     /// Filtered by speaker (a claimant's name in lower case, which also finds the quotes'
     /// resolved speakers); never with the claimant filter, which it widens.
     pub speaker: bool,
+    /// Filtered by origin.
+    pub origin: bool,
+    /// Which claims by dismissal: live ones (the default), dismissed ones or all.
+    pub dismissal: DismissalFilter,
     /// The order.
     pub order: ClaimOrder,
 }
@@ -245,11 +259,49 @@ impl Case {
                     review_state: mask & 4 != 0,
                     rating: mask & 8 != 0,
                     speaker: mask & 16 != 0,
+                    origin: false,
+                    dismissal: DismissalFilter::NotDismissed,
                     order,
                 });
             }
         }
         cases
+    }
+
+    /// The combinations triage adds, each with live claims unless it says: check-worthiness
+    /// order alone, by state, by origin, by both, by article; dismissed claims in every order and
+    /// by state; every claim in id and check-worthiness order; origin in id order, alone, with a
+    /// state and with an article.
+    pub fn triage() -> Vec<Case> {
+        use ClaimOrder::{CheckWorthiness, NewestFirst, OldestFirst};
+        use DismissalFilter::{Any, Dismissed, NotDismissed};
+        let case = |article, review_state, origin, dismissal, order| Case {
+            article,
+            claimant: false,
+            review_state,
+            rating: false,
+            speaker: false,
+            origin,
+            dismissal,
+            order,
+        };
+        vec![
+            case(false, false, false, NotDismissed, CheckWorthiness),
+            case(false, true, false, NotDismissed, CheckWorthiness),
+            case(false, false, true, NotDismissed, CheckWorthiness),
+            case(false, true, true, NotDismissed, CheckWorthiness),
+            case(true, false, false, NotDismissed, CheckWorthiness),
+            case(false, false, false, Dismissed, NewestFirst),
+            case(false, false, false, Dismissed, OldestFirst),
+            case(false, false, false, Dismissed, CheckWorthiness),
+            case(false, true, false, Dismissed, NewestFirst),
+            case(false, false, false, Any, NewestFirst),
+            case(false, false, false, Any, CheckWorthiness),
+            case(false, false, true, NotDismissed, NewestFirst),
+            case(false, false, true, NotDismissed, OldestFirst),
+            case(false, true, true, NotDismissed, NewestFirst),
+            case(true, false, true, NotDismissed, NewestFirst),
+        ]
     }
 
     /// A short name: the filters and the order.
@@ -260,6 +312,9 @@ impl Case {
             (self.review_state, "state"),
             (self.rating, "rating"),
             (self.speaker, "speaker"),
+            (self.origin, "origin"),
+            (self.dismissal == DismissalFilter::Dismissed, "dismissed"),
+            (self.dismissal == DismissalFilter::Any, "any-dismissal"),
         ]
         .iter()
         .filter(|(on, _)| *on)
@@ -286,6 +341,8 @@ impl Case {
             }),
             rating: self.rating.then_some(pick.rating),
             speaker: self.speaker.then(|| pick.claimant.to_lowercase()),
+            origin: self.origin.then_some(pick.origin),
+            dismissal: self.dismissal,
         }
     }
 }
@@ -301,6 +358,8 @@ pub struct Pick {
     pub review_state: ReviewState,
     /// A rating.
     pub rating: Rating,
+    /// An origin.
+    pub origin: Origin,
 }
 
 /// `n` sets of filter values: a random article, the claimant of a random claim (so claimants
@@ -332,6 +391,11 @@ pub async fn picks(conn: &mut PgConnection, n: usize, seed: u64) -> sqlx::Result
                 ReviewState::Unreviewed
             },
             rating: Rating::ALL[next() % Rating::ALL.len()],
+            origin: if next() % 2 == 0 {
+                Origin::Manual
+            } else {
+                Origin::Extracted
+            },
         })
         .collect())
 }
@@ -442,8 +506,13 @@ pub fn check_plan(plan: &str, case: &Case) -> Result<String, String> {
             number(limit, "Actual Rows")
         ));
     }
-    let filtered =
-        case.claimant || case.review_state || case.rating || case.article || case.speaker;
+    let filtered = case.claimant
+        || case.review_state
+        || case.rating
+        || case.article
+        || case.speaker
+        || case.origin
+        || case.dismissal == DismissalFilter::Dismissed;
     let sorted = page
         .iter()
         .any(|n| n["Node Type"].as_str().is_some_and(|k| k.ends_with("Sort")));

@@ -88,7 +88,7 @@ async fn bench() {
         "filters", "order", "p50", "p95", "p99", "max"
     );
     let mut worst_p95 = (0.0, String::new());
-    for case in Case::all() {
+    for case in Case::all().into_iter().chain(Case::triage()) {
         let mut times = Vec::with_capacity(calls * 2);
         // warm the caches once, as a serving database would be
         for pick in picks.iter().take(5) {
