@@ -193,6 +193,14 @@ ok = actions == ["VERDICT_ACTION_DRAFTED", "VERDICT_ACTION_PUBLISHED", "VERDICT_
 ok = ok and steps[2]["note"] == "The town was named wrongly." and steps[2]["changedFields"] == ["explanation"]
 ok = ok and steps[1]["verdict"]["revision"] == 1 and "town" in steps[1]["verdict"]["explanation"]
 sys.exit(0 if ok and steps[2]["verdict"]["revision"] == 2 else 1)' <<<"$history"
+review=$(call "$reviewer" ClaimService/GetClaimReview "{\"name\": \"$draft\"}")
+check "the published verdict exports as ClaimReview JSON-LD with what Google requires" python3 -c '
+import json, sys
+r = json.load(sys.stdin)["claimReview"]
+ok = r["@type"] == "ClaimReview" and r["url"] == "https://desk.example/checks/bloodshed"
+ok = ok and r["reviewRating"]["alternateName"] == "Misleading" and r["claimReviewed"]
+ok = ok and r["itemReviewed"]["firstAppearance"]["url"].startswith("https://")
+sys.exit(0 if ok else 1)' <<<"$review"
 
 denied=$(call "$submitter" ClaimService/CreateVerdict "$verdict_json" 2>&1 || true)
 check "a submitter giving a verdict is PERMISSION_DENIED" grep -q PermissionDenied <<<"$denied"
