@@ -454,6 +454,21 @@ impl Conditions {
     }
 }
 
+/// Starts a page query over the claims, read through `claim_speakers` when a speaker drives the
+/// listing (its index holds the speaker's claims in claim order); the claim id column to order
+/// and page by.
+fn select_claims(qb: &mut QueryBuilder<'_, Postgres>, speaker_drives: bool) -> &'static str {
+    qb.push(format!(
+        "select {PAGE_COLUMNS}, null::int4 as sort_key from {}",
+        if speaker_drives {
+            "claim_speakers s join claims c on c.id = s.claim_id"
+        } else {
+            "claims c"
+        }
+    ));
+    if speaker_drives { "s.claim_id" } else { "c.id" }
+}
+
 /// The SQL of a page of claims, after `prefix` (empty, or `explain …`); `None` when the filters
 /// contradict each other and no claim can pass them (unreviewed claims have no rating).
 ///
@@ -552,15 +567,7 @@ pub fn list_query(
             completed(
                 &mut qb,
                 |qb| {
-                    let id = if speaker_drives { "s.claim_id" } else { "c.id" };
-                    qb.push(format!(
-                        "select {PAGE_COLUMNS}, null::int4 as sort_key from {}",
-                        if speaker_drives {
-                            "claim_speakers s join claims c on c.id = s.claim_id"
-                        } else {
-                            "claims c"
-                        }
-                    ));
+                    let id = select_claims(qb, speaker_drives);
                     sift(qb, &mut w);
                     if let Some(after) = after {
                         w.next(qb)
@@ -583,17 +590,7 @@ pub fn list_query(
             completed(
                 &mut qb,
                 |qb| {
-                    // the speaker's claims in claim order, when there is a speaker: the
-                    // ordering column is the index's (speaker, claim_id)
-                    let id = if speaker_drives { "s.claim_id" } else { "c.id" };
-                    qb.push(format!(
-                        "select {PAGE_COLUMNS}, null::int4 as sort_key from {}",
-                        if speaker_drives {
-                            "claim_speakers s join claims c on c.id = s.claim_id"
-                        } else {
-                            "claims c"
-                        }
-                    ));
+                    let id = select_claims(qb, speaker_drives);
                     sift(qb, &mut w);
                     if let Some(after) = after {
                         w.next(qb)
