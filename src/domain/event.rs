@@ -38,7 +38,8 @@ pub enum EventType {
     MatchCreated,
     /// A reviewer accepted or rejected a suggested link.
     MatchReviewed,
-    /// A verdict was published: a draft, or a verdict given and published at once.
+    /// A draft verdict was published (a verdict published as it is given is `VerdictCreated`
+    /// only).
     VerdictPublished,
     /// A published verdict was corrected: a new revision, with a public note.
     VerdictCorrected,

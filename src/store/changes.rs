@@ -34,7 +34,8 @@ pub enum ChangeKind {
     MatchCreated,
     /// A reviewer accepted or rejected a suggested match of a claim.
     MatchReviewed,
-    /// A verdict was published (a draft, or a verdict given and published at once).
+    /// A draft verdict was published (a verdict published as it is given is `VerdictCreated`
+    /// only: migration 0010 logs the steps after the first).
     VerdictPublished,
     /// A published verdict was corrected: a new revision, with a note.
     VerdictCorrected,
