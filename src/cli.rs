@@ -1,5 +1,5 @@
-//! The `claim-registry` command line: `serve`, `migrate` and `keys`, and the offline
-//! `extract`, `checkworthiness` and `match`. Every flag can also be set
+//! The `claim-registry` command line: `serve`, `migrate`, `keys`, `import` and `export`, and
+//! the offline `extract`, `checkworthiness` and `match`. Every flag can also be set
 //! through the environment variable named in its help.
 
 use std::net::SocketAddr;
@@ -52,6 +52,10 @@ enum Command {
         /// The input file; standard input when absent or "-".
         input: Option<PathBuf>,
     },
+    /// Import other organisations' ClaimReviews into the database.
+    Import(ImportArgs),
+    /// Write the registry's ClaimReviews out, as a schema.org DataFeed.
+    Export(ExportArgs),
     /// Find the claims each query repeats, with the service's search and thresholds: JSON lines
     /// {"id", "query"} in, {"id", "matches": [{"id", "score", "decision"?}]} out.
     Match(MatchArgs),
@@ -74,6 +78,56 @@ struct MatchArgs {
     /// names from the pool (and put them back after).
     #[arg(long)]
     remove_relevant: bool,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(subcommand)]
+    what: ImportWhat,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportWhat {
+    /// ClaimReview JSON-LD (one review, an array, a @graph or a DataFeed) from FILE: each review
+    /// becomes a claim with a published verdict, or updates the one imported from its URL
+    /// before. Prints a JSON line per record (position, outcome, review_url, verdict, detail)
+    /// and fails if any record was refused (the others are imported).
+    Claimreview {
+        /// The JSON-LD file; "-" reads standard input.
+        file: PathBuf,
+        /// The display name of the active reviewer or admin key the import is recorded under,
+        /// as the reviewer of the verdicts it creates.
+        #[arg(long = "as", value_name = "KEY_NAME")]
+        key: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(subcommand)]
+    what: ExportWhat,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportWhat {
+    /// Every published verdict with a review URL as ClaimReview JSON-LD, newest first, in one
+    /// schema.org DataFeed: the desk's own reviews by --organization-name, imported ones as
+    /// their organisation wrote them.
+    Claimreview {
+        /// Where to write the feed; standard output when absent or "-".
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// The fact-checking organisation's name, the author of its own ClaimReviews.
+        #[arg(long, env = "CLAIM_REGISTRY_ORGANIZATION_NAME", default_value = "")]
+        organization_name: String,
+        /// The organisation's web address (http or https).
+        #[arg(long, env = "CLAIM_REGISTRY_ORGANIZATION_URL", default_value = "")]
+        organization_url: String,
+    },
 }
 
 /// Where the data lives. The flags are global: they may follow a nested subcommand too
@@ -244,6 +298,30 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(args) => keys(args).await,
+        Command::Import(args) => {
+            let database = Database::open(args.database.location(), 2, true).await?;
+            let registry = Registry::new(database.pool.clone());
+            let ImportWhat::Claimreview { file, key } = args.what;
+            let outcome = crate::claim_review_cli::import(&registry, &file, &key).await;
+            database.close().await;
+            outcome
+        }
+        Command::Export(args) => {
+            let database = Database::open(args.database.location(), 2, true).await?;
+            let ExportWhat::Claimreview {
+                output,
+                organization_name,
+                organization_url,
+            } = args.what;
+            let registry = Registry::new(database.pool.clone()).with_desk(crate::registry::Desk {
+                organization_name: organization_name.trim().to_owned(),
+                organization_url: organization_url.trim().to_owned(),
+                ..Default::default()
+            });
+            let outcome = crate::claim_review_cli::export(&registry, output.as_deref()).await;
+            database.close().await;
+            outcome
+        }
         Command::Extract { input } => crate::extract_cli::extract(input.as_deref()),
         Command::Checkworthiness { input } => crate::extract_cli::checkworthiness(input.as_deref()),
         // blocking work (embedding, searching) on a thread of its own, off the async runtime

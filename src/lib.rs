@@ -25,8 +25,8 @@
 //!
 //! - [`database`]: the external PostgreSQL or the embedded default (supervised, restarted when
 //!   it dies), and migrations, retried at start until PostgreSQL is reachable.
-//! - [`cli`]: the `claim-registry` command line (`serve`, `migrate`, `keys`, and the offline
-//!   `extract`, `checkworthiness` and `match`).
+//! - [`cli`]: the `claim-registry` command line (`serve`, `migrate`, `keys`, `import` and
+//!   `export claimreview`, and the offline `extract`, `checkworthiness` and `match`).
 //! - [`search`]: claim search and matching: BM25 with stemming (tantivy) and sentence
 //!   embeddings (all-MiniLM-L6-v2 on candle), fused, with match/suggest decisions; derived state
 //!   its owner fills and keeps current.
@@ -34,6 +34,7 @@
 //! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint.
 
 pub mod api;
+mod claim_review_cli;
 pub mod cli;
 pub mod database;
 pub mod domain;

@@ -3,6 +3,7 @@
 //! command uses it directly.
 
 mod claim_cache;
+mod claim_reviews;
 mod events;
 mod feed;
 mod index;
@@ -15,6 +16,7 @@ use std::time::Instant;
 
 use claim_cache::ClaimCache;
 pub use claim_cache::MAX_STALENESS;
+pub use claim_reviews::{ImportOutcome, ImportReport};
 pub use events::{
     DEFAULT_EVENT_RETENTION, DEFAULT_MAX_EVENT_STREAMS, EventHub, EventStream, PAGE_EVENTS,
     RECENT_EVENTS, SCAN_WINDOW, SEQUENCE_INTERVAL, WatchMessage,
@@ -759,27 +761,6 @@ impl Registry {
         tx.commit().await?;
         self.claims.evict([name.claim.0]);
         Ok(after)
-    }
-
-    /// The schema.org ClaimReview (JSON-LD) of a published verdict, by the desk's organisation,
-    /// with the claim's quotes' articles as its appearances.
-    pub async fn claim_review(&self, name: VerdictName) -> Result<serde_json::Value, Error> {
-        let mut conn = self.pool.acquire().await?;
-        let verdict = fetch_verdict(&mut conn, name).await?;
-        let claim = fetch_claim(&mut conn, name.claim).await?;
-        let articles: Vec<Uuid> = claim.quotes.iter().map(|q| q.article.0).collect();
-        let appearances = articles::appearances(&mut conn, &articles).await?;
-        let author = crate::domain::claim_review::Organization {
-            name: self.desk.organization_name.clone(),
-            url: self.desk.organization_url.clone(),
-        };
-        crate::domain::claim_review::claim_review(&claim, &verdict, &author, &appearances).map_err(
-            |description| Error::FailedPrecondition {
-                kind: "NOT_EXPORTABLE",
-                subject: name.to_string(),
-                description,
-            },
-        )
     }
 
     /// One verdict, whatever its state.

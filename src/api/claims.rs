@@ -3,8 +3,9 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    decode_time, dismissal_filter, encode_object, encode_search_result, encode_verdict_step,
-    new_dismissal, note, optional_etag, origin_filter, verdict_etag, verdict_state_filter,
+    decode_json, decode_time, dismissal_filter, encode_import_report, encode_object,
+    encode_search_result, encode_verdict_step, new_dismissal, note, optional_etag, origin_filter,
+    verdict_etag, verdict_state_filter,
 };
 use super::convert::{
     encode_claim, encode_match, encode_proposal, encode_verdict, idempotency_key, match_decision,
@@ -26,12 +27,17 @@ use super::proto::{
     GetVerdictRequest, GetVerdictResponse, ListVerdictHistoryRequest, ListVerdictHistoryResponse,
     PublishVerdictRequest, PublishVerdictResponse, WithdrawVerdictRequest, WithdrawVerdictResponse,
 };
+use super::proto::{
+    ExportedClaimReview, ImportClaimReviewsRequest, ImportClaimReviewsResponse,
+    ListClaimReviewsRequest, ListClaimReviewsResponse,
+};
+use crate::domain::claim_review;
 use crate::domain::{
     ArticleBody, ArticleName, ClaimMatchName, ClaimName, ClaimOrder, ClaimPatch, ClaimVersion,
     Cursor, PageSize, PageToken, VerdictName, limits, required_text,
 };
 use crate::error::{Error, FieldContext, Violations};
-use crate::registry::{Registry, SearchFilter};
+use crate::registry::{ImportOutcome, Registry, SearchFilter};
 use crate::store::claims::ClaimFilter;
 use crate::store::verdicts::VerdictFilter;
 
@@ -54,6 +60,9 @@ const DEFAULT_SEARCH_PAGE: usize = 10;
 const MAX_SEARCH_PAGE: usize = 100;
 /// How deep SearchClaims pages may go.
 const MAX_SEARCH_DEPTH: usize = 1000;
+
+/// What a ListClaimReviews page token is bound to: the listing has no filters.
+const CLAIM_REVIEWS: &str = "claimReviews";
 
 /// The most suggestions one ReviewClaimMatches call may decide.
 const MAX_MATCH_REVIEWS: usize = 500;
@@ -465,6 +474,79 @@ impl ClaimService for ClaimApi {
         };
         Ok(Response::new(GetClaimReviewResponse {
             claim_review: Some(encode_object(review)),
+        }))
+    }
+
+    async fn list_claim_reviews(
+        &self,
+        request: Request<ListClaimReviewsRequest>,
+    ) -> Result<Response<ListClaimReviewsResponse>, Status> {
+        super::caller(&request)?;
+        let request = request.into_inner();
+        let size = PageSize::parse(request.page_size).field("page_size")?;
+        let token = PageToken::parse(&request.page_token, CLAIM_REVIEWS).field("page_token")?;
+        let found = self
+            .registry
+            .list_claim_reviews(token.map(|t| t.cursor()), size.get())
+            .await?;
+        let next_page_token = next_page_token(&found, CLAIM_REVIEWS);
+        let mut claim_reviews = Vec::with_capacity(found.items.len());
+        for (verdict, review) in found.items {
+            let serde_json::Value::Object(review) = review else {
+                return Err(
+                    Error::Internal(anyhow::anyhow!("a ClaimReview is a JSON object")).into(),
+                );
+            };
+            claim_reviews.push(ExportedClaimReview {
+                verdict: verdict.to_string(),
+                claim_review: Some(encode_object(review)),
+            });
+        }
+        Ok(Response::new(ListClaimReviewsResponse {
+            claim_reviews,
+            next_page_token,
+        }))
+    }
+
+    async fn import_claim_reviews(
+        &self,
+        request: Request<ImportClaimReviewsRequest>,
+    ) -> Result<Response<ImportClaimReviewsResponse>, Status> {
+        let caller = super::caller(&request)?;
+        let document = request
+            .into_inner()
+            .document
+            .map(decode_json)
+            .unwrap_or_default();
+        if document.is_null() {
+            return Err(
+                Error::invalid("document", "is required: a ClaimReview JSON-LD document").into(),
+            );
+        }
+        let count = claim_review::count_records(&document);
+        if count > claim_review::MAX_IMPORT_RECORDS {
+            return Err(Error::invalid(
+                "document",
+                format!(
+                    "holds {count} records; at most {} are imported per call: split it, or use \
+                     `claim-registry import claimreview`",
+                    claim_review::MAX_IMPORT_RECORDS
+                ),
+            )
+            .into());
+        }
+        let report = self
+            .registry
+            .import_claim_reviews(claim_review::records(&document), &caller)
+            .await?;
+        let count_of =
+            |outcome: ImportOutcome| report.iter().filter(|l| l.outcome == outcome).count() as i32;
+        Ok(Response::new(ImportClaimReviewsResponse {
+            created: count_of(ImportOutcome::Created),
+            updated: count_of(ImportOutcome::Updated),
+            skipped: count_of(ImportOutcome::Skipped),
+            refused: count_of(ImportOutcome::Refused),
+            records: report.into_iter().map(encode_import_report).collect(),
         }))
     }
 

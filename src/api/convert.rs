@@ -224,6 +224,7 @@ pub fn origin_filter(value: i32, field: &str) -> Result<Option<Origin>, Error> {
         Ok(proto::Origin::Unspecified) => Ok(None),
         Ok(proto::Origin::Manual) => Ok(Some(Origin::Manual)),
         Ok(proto::Origin::Extracted) => Ok(Some(Origin::Extracted)),
+        Ok(proto::Origin::Imported) => Ok(Some(Origin::Imported)),
         Err(_) => Err(Error::invalid(field, format!("{value} is not an Origin"))),
     }
 }
@@ -524,6 +525,7 @@ pub fn new_verdict(verdict: Option<proto::Verdict>) -> Result<NewVerdict, Error>
             review_url,
             headline,
             draft,
+            publish_time: None,
         }),
         _ => Err(v.into_error()),
     }
@@ -789,6 +791,7 @@ fn encode_origin(origin: Origin) -> proto::Origin {
     match origin {
         Origin::Manual => proto::Origin::Manual,
         Origin::Extracted => proto::Origin::Extracted,
+        Origin::Imported => proto::Origin::Imported,
     }
 }
 
@@ -832,6 +835,46 @@ pub fn encode_json(value: serde_json::Value) -> prost_types::Value {
         serde_json::Value::Object(fields) => Kind::StructValue(encode_object(fields)),
     };
     prost_types::Value { kind: Some(kind) }
+}
+
+/// A protobuf `Value` as JSON: what a client sent as JSON through grpcurl, back as that JSON
+/// (numbers are doubles on the wire; integral ones come back as integers).
+pub fn decode_json(value: prost_types::Value) -> serde_json::Value {
+    use prost_types::value::Kind;
+    match value.kind {
+        None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+        Some(Kind::BoolValue(b)) => b.into(),
+        Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => (n as i64).into(),
+        Some(Kind::NumberValue(n)) => serde_json::Number::from_f64(n)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Some(Kind::StringValue(s)) => s.into(),
+        Some(Kind::ListValue(list)) => list.values.into_iter().map(decode_json).collect(),
+        Some(Kind::StructValue(object)) => serde_json::Value::Object(
+            object
+                .fields
+                .into_iter()
+                .map(|(k, v)| (k, decode_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// What an import did with a record, as the API reports it.
+pub fn encode_import_report(line: crate::registry::ImportReport) -> proto::ImportedRecord {
+    use crate::registry::ImportOutcome;
+    let outcome = match line.outcome {
+        ImportOutcome::Created => proto::ImportOutcome::Created,
+        ImportOutcome::Updated => proto::ImportOutcome::Updated,
+        ImportOutcome::Skipped => proto::ImportOutcome::Skipped,
+        ImportOutcome::Refused => proto::ImportOutcome::Refused,
+    };
+    proto::ImportedRecord {
+        position: line.position,
+        outcome: outcome.into(),
+        review_url: line.url.unwrap_or_default(),
+        verdict: line.verdict.map(|v| v.to_string()).unwrap_or_default(),
+        detail: line.detail,
+    }
 }
 
 /// A JSON object as a protobuf `Struct`.

@@ -34,7 +34,7 @@ use crate::error::Error;
 /// Every method of our services and the least role that may call it: the service's whole
 /// authorization policy in one table, which the [`gate`] enforces before a request is decoded.
 /// A test checks that it lists exactly the methods of `proto/`.
-pub const METHODS: [(&str, Role); 26] = [
+pub const METHODS: [(&str, Role); 28] = [
     (
         "/factcheck.v1.ArticleService/CreateArticle",
         Role::Submitter,
@@ -56,6 +56,11 @@ pub const METHODS: [(&str, Role); 26] = [
         Role::Reader,
     ),
     ("/factcheck.v1.ClaimService/GetClaimReview", Role::Reader),
+    ("/factcheck.v1.ClaimService/ListClaimReviews", Role::Reader),
+    (
+        "/factcheck.v1.ClaimService/ImportClaimReviews",
+        Role::Reviewer,
+    ),
     ("/factcheck.v1.ClaimService/ExtractClaims", Role::Reader),
     ("/factcheck.v1.ClaimService/SearchClaims", Role::Reader),
     ("/factcheck.v1.ClaimService/AddQuote", Role::Submitter),

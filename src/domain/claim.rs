@@ -40,6 +40,9 @@ pub enum Origin {
     Manual,
     /// The service's extractor, through CreateArticle with extraction.
     Extracted,
+    /// Another organisation's ClaimReview, through an import: a claim with no quote, whose
+    /// review names where it appeared.
+    Imported,
 }
 
 impl Origin {
@@ -48,6 +51,7 @@ impl Origin {
         match self {
             Origin::Manual => "manual",
             Origin::Extracted => "extracted",
+            Origin::Imported => "imported",
         }
     }
 
@@ -56,6 +60,7 @@ impl Origin {
         match value {
             "manual" => Some(Origin::Manual),
             "extracted" => Some(Origin::Extracted),
+            "imported" => Some(Origin::Imported),
             _ => None,
         }
     }

@@ -5,6 +5,15 @@
 //! `reviewRating` (with `alternateName`) and `url` as required, and recommends `author`,
 //! `datePublished` and `itemReviewed` (a `Claim` with its `author`, `datePublished`,
 //! `appearance` and `firstAppearance`). [`claim_review`] writes all of those the registry holds.
+//!
+//! The other way, [`records`] reads other organisations' ClaimReviews for import (see `read`).
+
+mod read;
+
+pub use read::{
+    ImportedReview, MAX_APPEARANCES, MAX_IMPORT_RECORDS, Record, Refusal, count_records,
+    parse_date, rating_of_label, records,
+};
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -17,10 +26,32 @@ use super::{Claim, Rating, Verdict, VerdictState};
 pub struct Appearance {
     /// The article's URL.
     pub url: String,
-    /// Who published it.
+    /// Who published it; may be empty (an imported appearance that does not say).
     pub publisher: String,
-    /// When it was published, when known; else when it was registered.
-    pub time: OffsetDateTime,
+    /// When it was published: for an article, when known, else when it was registered; for an
+    /// imported appearance, when the review says.
+    pub time: Option<OffsetDateTime>,
+}
+
+/// What an imported review says besides its claim and verdict, kept to write it back out as
+/// it came: who reviewed the claim, when the claim was made and where it appeared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewSource {
+    /// The organisation that wrote the review.
+    pub author: Organization,
+    /// `itemReviewed.datePublished`: when the claim was made, when the review says.
+    pub claim_date: Option<OffsetDateTime>,
+    /// Where the claim appeared, the first appearance first.
+    pub appearances: Vec<Appearance>,
+}
+
+/// An article's appearances in the order ClaimReview lists them: earliest first (the first
+/// appearance), each address once.
+pub fn in_order(mut appearances: Vec<Appearance>) -> Vec<Appearance> {
+    appearances.sort_by(|a, b| a.time.cmp(&b.time).then(a.url.cmp(&b.url)));
+    let mut seen = std::collections::HashSet::new();
+    appearances.retain(|a| seen.insert(a.url.clone()));
+    appearances
 }
 
 /// The organisation that publishes the reviews: ClaimReview's `author`.
@@ -60,21 +91,22 @@ pub fn rating_label(rating: Rating) -> &'static str {
 }
 
 /// A date-time as ClaimReview carries it (RFC 3339, UTC).
-fn date(time: OffsetDateTime) -> String {
+pub fn date(time: OffsetDateTime) -> String {
     time.to_offset(time::UtcOffset::UTC)
         .format(&Rfc3339)
         .expect("every UTC time formats as RFC 3339")
 }
 
-/// The ClaimReview of `verdict` on `claim`, by `author`, with the claim's `appearances` (its
-/// quotes' articles, in any order). Refused, saying why, for a verdict that is not published or
-/// has no fact-check URL (ClaimReview's required `url`).
+/// The ClaimReview of `verdict` on `claim`, as `source` tells: by its author, with the claim's
+/// date (else its first appearance's) and its appearances, first first (for the desk's own
+/// reviews, its quotes' articles put [`in_order`]). Refused, saying why, for a verdict that is
+/// not published or has no fact-check URL (ClaimReview's required `url`).
 pub fn claim_review(
     claim: &Claim,
     verdict: &Verdict,
-    author: &Organization,
-    appearances: &[Appearance],
+    source: &ReviewSource,
 ) -> Result<Value, String> {
+    let (author, appearances) = (&source.author, &source.appearances);
     if verdict.state != VerdictState::Published {
         return Err(format!(
             "{} is not published: only published verdicts have a ClaimReview",
@@ -101,25 +133,29 @@ pub fn claim_review(
         rating["bestRating"] = 5.into();
         rating["worstRating"] = 1.into();
     }
-    let mut appearances: Vec<&Appearance> = appearances.iter().collect();
-    appearances.sort_by(|a, b| a.time.cmp(&b.time).then(a.url.cmp(&b.url)));
-    appearances.dedup_by(|a, b| a.url == b.url);
     let creative_work = |a: &Appearance| {
-        json!({
-            "@type": "CreativeWork",
-            "url": a.url,
-            "datePublished": date(a.time),
-            "publisher": {"@type": "Organization", "name": a.publisher},
-        })
+        let mut work = json!({"@type": "CreativeWork", "url": a.url});
+        if let Some(time) = a.time {
+            work["datePublished"] = date(time).into();
+        }
+        if !a.publisher.is_empty() {
+            work["publisher"] = json!({"@type": "Organization", "name": a.publisher});
+        }
+        work
     };
     let mut item = json!({
         "@type": "Claim",
         "author": {"@type": "Person", "name": claim.claimant},
     });
+    if let Some(time) = source
+        .claim_date
+        .or_else(|| appearances.first().and_then(|a| a.time))
+    {
+        item["datePublished"] = date(time).into();
+    }
     if let Some(first) = appearances.first() {
-        item["datePublished"] = date(first.time).into();
         item["firstAppearance"] = creative_work(first);
-        item["appearance"] = appearances.iter().map(|a| creative_work(a)).collect();
+        item["appearance"] = appearances.iter().map(creative_work).collect();
     }
     let mut review = json!({
         "@context": "https://schema.org",

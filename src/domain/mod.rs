@@ -23,7 +23,7 @@ pub use event::{
 };
 pub use matching::{ClaimMatch, MatchDecision, MatchState, PreviouslyChecked};
 pub use names::{ApiKeyName, ArticleName, ClaimMatchName, ClaimName, Resource, VerdictName};
-pub use page::{Cursor, PageSize, PageToken};
+pub use page::{Cursor, MAX_PAGE_SIZE, PageSize, PageToken};
 pub use quote::{Anchored, Quote, QuoteDraft, QuoteKind, QuoteRejection, Span};
 pub use text::{optional_text, required_text, timestamp};
 pub use triage::{

@@ -182,7 +182,7 @@ pub struct VerdictStep {
 }
 
 /// A verdict as a reviewer gives it; the reviewer comes from the caller's credentials.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewVerdict {
     /// The normalized rating.
     pub rating: Rating,
@@ -198,6 +198,9 @@ pub struct NewVerdict {
     pub headline: String,
     /// Whether it is published at once or kept as a draft.
     pub draft: bool,
+    /// When it was published elsewhere, for a review imported from its organisation's
+    /// ClaimReview; `None` (every verdict given here): published now, if not a draft.
+    pub publish_time: Option<OffsetDateTime>,
 }
 
 /// A stored verdict.

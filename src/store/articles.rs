@@ -179,13 +179,13 @@ pub async fn bodies(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<HashM
 }
 
 /// Where the articles `ids` stand as appearances of a claim (ClaimReview's `appearance`): each
-/// one's URL, publisher, and publication time, or when it was registered if it has none.
+/// one's URL, publisher, and publication time, or when it was registered if it has none; by id.
 pub async fn appearances(
     conn: &mut PgConnection,
     ids: &[Uuid],
-) -> sqlx::Result<Vec<crate::domain::claim_review::Appearance>> {
-    let rows: Vec<(String, String, OffsetDateTime)> = sqlx::query_as(
-        "select url, publisher, coalesce(publish_time, create_time) from articles \
+) -> sqlx::Result<HashMap<Uuid, crate::domain::claim_review::Appearance>> {
+    let rows: Vec<(Uuid, String, String, OffsetDateTime)> = sqlx::query_as(
+        "select id, url, publisher, coalesce(publish_time, create_time) from articles \
          where id = any($1)",
     )
     .bind(ids)
@@ -193,12 +193,13 @@ pub async fn appearances(
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(url, publisher, time)| crate::domain::claim_review::Appearance {
+        .map(|(id, url, publisher, time)| {
+            let appearance = crate::domain::claim_review::Appearance {
                 url,
                 publisher,
-                time,
-            },
-        )
+                time: Some(time),
+            };
+            (id, appearance)
+        })
         .collect())
 }

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod claims;
 pub mod events;
 pub mod idempotency;
+pub mod imported_reviews;
 pub mod matches;
 pub mod search;
 pub mod verdicts;

@@ -236,16 +236,16 @@ pub async fn insert(
     };
     let content = serde_json::to_string(&ContentJson::of(&stored)).map_err(undecodable)?;
     // foreign keys are checked at the end of the statement, when all four changes are made
-    let create_time: OffsetDateTime = sqlx::query_scalar(
+    let (create_time, publish_time): (OffsetDateTime, Option<OffsetDateTime>) = sqlx::query_as(
         "with verdict as ( \
              insert into verdicts (id, claim_id, rating, textual_rating, explanation, reviewer, \
                                    reviewer_key_id, state, revision, review_url, headline, \
                                    publish_time, publisher, publisher_key_id) \
              values ($1, $2, $3, $4, $5, $6, $7, $10, $11, $12, $13, \
-                     case when $10 = 'published' then now() end, \
+                     case when $10 = 'published' then coalesce($16, now()) end, \
                      case when $10 = 'published' then $6 end, \
                      case when $10 = 'published' then $7::uuid end) \
-             returning create_time \
+             returning create_time, publish_time \
          ), evidence as ( \
              insert into evidence_sources (verdict_id, position, url, title) \
              select $1, (e.n - 1)::int4, e.url, e.title \
@@ -259,7 +259,7 @@ pub async fn insert(
                  version = version + 1, update_time = now() \
              where id = $2 and $10 = 'published' \
          ) \
-         select create_time from verdict",
+         select create_time, publish_time from verdict",
     )
     .bind(id)
     .bind(claim.0)
@@ -276,11 +276,12 @@ pub async fn insert(
     .bind(&verdict.headline)
     .bind(action.as_str())
     .bind(content)
+    .bind(verdict.publish_time)
     .fetch_one(&mut *conn)
     .await?;
     stored.create_time = create_time;
     stored.update_time = create_time;
-    stored.publish_time = (!verdict.draft).then_some(create_time);
+    stored.publish_time = publish_time;
     Ok(stored)
 }
 
@@ -645,4 +646,45 @@ pub async fn list_filtered(
     Ok(Page::from_overfetch(verdicts, limit, |v: &Verdict| {
         v.name.id
     }))
+}
+
+/// Microseconds since the Unix epoch: a publication time as a page token's sort key.
+pub fn time_key(time: OffsetDateTime) -> i64 {
+    i64::try_from(time.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+}
+
+/// A page of the verdicts ClaimReview exports (published, with a review URL), newest
+/// publication first, after `after` (its key the publication time in [`time_key`]'s
+/// microseconds). Reads the partial index of migration 0013 in its order. The order is by
+/// publication, not by id, so that reviews imported from an export come out in its order.
+pub async fn exportable(
+    conn: &mut PgConnection,
+    after: Option<crate::domain::Cursor>,
+    limit: i64,
+) -> sqlx::Result<Page<Verdict>> {
+    let after_time = after
+        .and_then(|c| c.key)
+        .map(|us| OffsetDateTime::UNIX_EPOCH + time::Duration::microseconds(us));
+    // two statements, not one with "$1 is null or": the row comparison must bound the index scan
+    let after_clause = if after_time.is_some() {
+        "and (publish_time, id) < ($2, $3)"
+    } else {
+        "and $2::timestamptz is null and $3::uuid is null"
+    };
+    let rows: Vec<VerdictRow> = sqlx::query_as(&format!(
+        "select {VERDICT_COLUMNS} from verdicts \
+         where state = 'published' and review_url is not null {after_clause} \
+         order by publish_time desc, id desc limit $1"
+    ))
+    .bind(limit + 1)
+    .bind(after_time)
+    .bind(after.map(|c| c.id))
+    .fetch_all(&mut *conn)
+    .await?;
+    let verdicts = assemble(conn, rows).await?;
+    let mut page = Page::from_overfetch(verdicts, limit, |v: &Verdict| v.name.id);
+    if page.next_after.is_some() {
+        page.next_key = page.items.last().and_then(|v| v.publish_time).map(time_key);
+    }
+    Ok(page)
 }

@@ -1,5 +1,6 @@
 //! ClaimReview export: a published verdict as schema.org JSON-LD, checked against a JSON Schema
-//! of what Google's structured-data documentation requires and recommends.
+//! of what Google's structured-data documentation requires and recommends. Import and the round
+//! trip are in `claim_review_import`.
 
 use claim_registry::api::proto::{
     CreateVerdictRequest, GetClaimReviewRequest, Rating, Verdict, VerdictState,
@@ -13,7 +14,7 @@ use tonic_types::StatusExt;
 use crate::helpers::{SAMPLE, TestApp, quote, spawn_app};
 
 /// A protobuf `Struct` value back as JSON.
-fn to_json(value: prost_types::Value) -> Value {
+pub(crate) fn to_json(value: prost_types::Value) -> Value {
     use prost_types::value::Kind;
     match value.kind {
         None | Some(Kind::NullValue(_)) => Value::Null,
@@ -25,7 +26,7 @@ fn to_json(value: prost_types::Value) -> Value {
     }
 }
 
-fn object(fields: prost_types::Struct) -> Value {
+pub(crate) fn object(fields: prost_types::Struct) -> Value {
     Value::Object(
         fields
             .fields
@@ -35,7 +36,7 @@ fn object(fields: prost_types::Struct) -> Value {
     )
 }
 
-fn schema() -> jsonschema::Validator {
+pub(crate) fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/claim_review.schema.json"
@@ -44,14 +45,14 @@ fn schema() -> jsonschema::Validator {
     jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).expect("the schema compiles")
 }
 
-fn errors(validator: &jsonschema::Validator, review: &Value) -> Vec<String> {
+pub(crate) fn errors(validator: &jsonschema::Validator, review: &Value) -> Vec<String> {
     validator
         .iter_errors(review)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect()
 }
 
-async fn verdict(app: &TestApp, claim: &str, v: Verdict) -> Verdict {
+pub(crate) async fn verdict(app: &TestApp, claim: &str, v: Verdict) -> Verdict {
     app.claims
         .clone()
         .create_verdict(app.as_role(
@@ -69,7 +70,7 @@ async fn verdict(app: &TestApp, claim: &str, v: Verdict) -> Verdict {
         .unwrap()
 }
 
-async fn claim_review(app: &TestApp, name: &str) -> Result<Value, tonic::Status> {
+pub(crate) async fn claim_review(app: &TestApp, name: &str) -> Result<Value, tonic::Status> {
     let reply = app
         .claims
         .clone()

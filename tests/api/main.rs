@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod changes;
 mod claim_review;
+mod claim_review_import;
 mod claims;
 mod database;
 mod events;
