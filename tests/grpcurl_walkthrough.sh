@@ -4,7 +4,10 @@
 # lists and describes the services through reflection, registers an article from the sample
 # excerpt, a claim with a quote, a verdict, and reads the claim back with its verdict; searches
 # for it by meaning, and registers it again to see it matched as previously checked; watches
-# all of it again on the change stream, and resumes the stream from a cursor.
+# all of it again on the change stream, and resumes the stream from a cursor; drafts, publishes
+# and corrects a verdict, exports it as ClaimReview, imports another organisation's ClaimReview
+# feed (and again, changing nothing) and finds its claim by search; exports and re-imports the
+# feed with the CLI.
 # Fails loudly when grpcurl is missing: it is never skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -201,6 +204,50 @@ ok = r["@type"] == "ClaimReview" and r["url"] == "https://desk.example/checks/bl
 ok = ok and r["reviewRating"]["alternateName"] == "Misleading" and r["claimReviewed"]
 ok = ok and r["itemReviewed"]["firstAppearance"]["url"].startswith("https://")
 sys.exit(0 if ok else 1)' <<<"$review"
+listed=$(call "$reviewer" ClaimService/ListClaimReviews '{}')
+check "ListClaimReviews lists the desk's published review" python3 -c '
+import json, sys
+r = json.load(sys.stdin)["claimReviews"]
+sys.exit(0 if len(r) == 1 and r[0]["verdict"] == sys.argv[1] and r[0]["claimReview"]["url"] == "https://desk.example/checks/bloodshed" else 1)' "$draft" <<<"$listed"
+feed='{"document": {"@context": "https://schema.org", "@type": "DataFeed", "dataFeedElement": [
+  {"@type": "DataFeedItem", "item": {"@type": "ClaimReview", "url": "https://other.example/checks/crime",
+    "claimReviewed": "Crime has doubled under this mayor", "datePublished": "2024-03-01",
+    "author": {"@type": "Organization", "name": "Other Checkers", "url": "https://other.example"},
+    "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "A. Challenger"}},
+    "reviewRating": {"@type": "Rating", "ratingValue": 1, "bestRating": 5, "worstRating": 1, "alternateName": "Pants on Fire"}}},
+  {"@type": "DataFeedItem", "item": {"@type": "ClaimReview", "url": "https://other.example/checks/broken"}}]}}'
+imported=$(call "$reviewer" ClaimService/ImportClaimReviews "$feed")
+check "ImportClaimReviews imports another organisation's review and refuses a broken one, saying where and why" python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+bad = r["records"][1]
+ok = r.get("created") == 1 and r.get("refused") == 1 and r["records"][0]["outcome"] == "IMPORT_OUTCOME_CREATED"
+sys.exit(0 if ok and bad["position"] == "$.dataFeedElement[1].item" and bad["detail"].startswith("claimReviewed:") else 1)' <<<"$imported"
+reimported=$(call "$reviewer" ClaimService/ImportClaimReviews "$feed")
+check "importing the same feed again creates nothing: the review is skipped as unchanged" python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+sys.exit(0 if r.get("created", 0) == 0 and r.get("skipped") == 1 and "unchanged" in r["records"][0]["detail"] else 1)' <<<"$reimported"
+for _ in $(seq 100); do  # the search index follows the change log, within moments
+  found=$(call "$reviewer" ClaimService/SearchClaims '{"query": "Has crime really doubled under the mayor?", "pageSize": 3}')
+  grep -q "Crime has doubled" <<<"$found" && break
+  sleep 0.1
+done
+check "SearchClaims finds the imported claim with the other organisation's verdict" python3 -c '
+import json, sys
+c = json.load(sys.stdin)["results"][0]["claim"]
+sys.exit(0 if c["origin"] == "ORIGIN_IMPORTED" and c["currentVerdict"]["textualRating"] == "Pants on Fire" else 1)' <<<"$found"
+"$bin" export claimreview --output "$work/claimreviews.json" 2>/dev/null
+check "claim-registry export claimreview writes both reviews as one DataFeed" python3 -c '
+import json, sys
+f = json.load(open(sys.argv[1]))
+urls = sorted(e["item"]["url"] for e in f["dataFeedElement"])
+sys.exit(0 if f["@type"] == "DataFeed" and urls == ["https://desk.example/checks/bloodshed", "https://other.example/checks/crime"] else 1)' "$work/claimreviews.json"
+cli_import=$("$bin" import claimreview "$work/claimreviews.json" --as alice 2>/dev/null)
+check "claim-registry import claimreview of that feed changes nothing: the desk's own review and the unchanged import are skipped" python3 -c '
+import json, sys
+lines = [json.loads(l) for l in sys.stdin.read().splitlines()]
+sys.exit(0 if len(lines) == 2 and all(l["outcome"] == "skipped" for l in lines) else 1)' <<<"$cli_import"
 
 denied=$(call "$submitter" ClaimService/CreateVerdict "$verdict_json" 2>&1 || true)
 check "a submitter giving a verdict is PERMISSION_DENIED" grep -q PermissionDenied <<<"$denied"
