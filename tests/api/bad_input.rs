@@ -98,7 +98,10 @@ const LIST_VERDICT_HISTORY: &str = "/factcheck.v1.ClaimService/ListVerdictHistor
 const DISMISS_CLAIM: &str = "/factcheck.v1.ClaimService/DismissClaim";
 const RESTORE_CLAIM: &str = "/factcheck.v1.ClaimService/RestoreClaim";
 
-const METHODS: [&str; 21] = [
+const LIST_CLAIM_REVIEWS: &str = "/factcheck.v1.ClaimService/ListClaimReviews";
+const IMPORT_CLAIM_REVIEWS: &str = "/factcheck.v1.ClaimService/ImportClaimReviews";
+
+const METHODS: [&str; 23] = [
     CREATE_ARTICLE,
     GET_ARTICLE,
     LIST_ARTICLES,
@@ -118,6 +121,8 @@ const METHODS: [&str; 21] = [
     CORRECT_VERDICT,
     WITHDRAW_VERDICT,
     LIST_VERDICT_HISTORY,
+    LIST_CLAIM_REVIEWS,
+    IMPORT_CLAIM_REVIEWS,
     DISMISS_CLAIM,
     RESTORE_CLAIM,
 ];
@@ -1084,6 +1089,59 @@ fn key_cases() -> Vec<Case> {
 }
 
 /// Bytes no protobuf decoder accepts as the method's request, each for its own reason.
+fn claim_review_cases() -> Vec<Case> {
+    let list = |name: &str, request: proto::ListClaimReviewsRequest, fields: &[&str]| {
+        typed(name, LIST_CLAIM_REVIEWS, Role::Reader, request, fields)
+    };
+    let import = |name: &str, document: Option<prost_types::Value>| {
+        let request = proto::ImportClaimReviewsRequest { document };
+        typed(
+            name,
+            IMPORT_CLAIM_REVIEWS,
+            Role::Reviewer,
+            request,
+            &["document"],
+        )
+    };
+    let null = prost_types::Value {
+        kind: Some(prost_types::value::Kind::NullValue(0)),
+    };
+    // a review of 1,001 in one call: only its count matters, so each is an empty object
+    let many = prost_types::Value {
+        kind: Some(prost_types::value::Kind::ListValue(
+            prost_types::ListValue {
+                values: vec![
+                    prost_types::Value {
+                        kind: Some(prost_types::value::Kind::StructValue(Default::default())),
+                    };
+                    1001
+                ],
+            },
+        )),
+    };
+    vec![
+        list(
+            "a negative page size of claim reviews",
+            proto::ListClaimReviewsRequest {
+                page_size: -1,
+                ..Default::default()
+            },
+            &["page_size"],
+        ),
+        list(
+            "a claim reviews page token that is not ours",
+            proto::ListClaimReviewsRequest {
+                page_token: "not-a-token".into(),
+                ..Default::default()
+            },
+            &["page_token"],
+        ),
+        import("an import without a document", None),
+        import("an import of null", Some(null)),
+        import("an import of more than 1,000 records", Some(many)),
+    ]
+}
+
 fn watch_cases() -> Vec<Case> {
     let watch = |name: &str, request: WatchEventsRequest, fields: &[&str]| {
         typed(name, WATCH_EVENTS, Role::Reader, request, fields)
@@ -1306,6 +1364,7 @@ async fn every_bad_request_to_every_rpc_is_refused_precisely_and_writes_nothing(
     cases.extend(verdict_cases(&fixtures));
     cases.extend(triage_cases(&fixtures));
     cases.extend(key_cases());
+    cases.extend(claim_review_cases());
     cases.extend(watch_cases());
     cases.extend(wire_cases());
     cases.extend(framing_cases());
