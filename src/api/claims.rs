@@ -746,6 +746,7 @@ impl ClaimService for ClaimApi {
                 .map(|t| decode_time(t, "review_time_after"))
                 .transpose(),
         );
+        let dismissal = v.take(dismissal_filter(request.dismissal, "dismissal"));
         if request.page_size < 0 {
             v.check::<()>(
                 Err(format!("must not be negative, not {}", request.page_size)),
@@ -760,6 +761,7 @@ impl ClaimService for ClaimApi {
             Some(article),
             Some(created_after),
             Some(reviewed_after),
+            Some(dismissal),
         ) = (
             review_state,
             rating,
@@ -768,6 +770,7 @@ impl ClaimService for ClaimApi {
             article,
             created_after,
             reviewed_after,
+            dismissal,
         )
         else {
             return Err(v.into_error().into());
@@ -787,9 +790,13 @@ impl ClaimService for ClaimApi {
             article: article.map(|a| a.0),
             created_after,
             reviewed_after,
+            dismissal,
         };
-        // a token is bound to the query and the filters; it holds how many results came before
-        let listing = format!("search {:?} {filter:?}", request.query);
+        // a token is bound to the query and the filters; it holds how many results came before.
+        // The default dismissal (claims not dismissed) adds nothing, so that tokens handed out
+        // before there was a choice of it keep working
+        let listing = format!("search {:?} {filter:?}", request.query)
+            .replace(", dismissal: NotDismissed", "");
         let offset = match PageToken::parse(&request.page_token, &listing).field("page_token")? {
             None => 0,
             Some(token) => token

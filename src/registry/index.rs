@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{Rating, ReviewState};
+use crate::domain::{DismissalFilter, Rating, ReviewState};
 use crate::search::model::{DIMENSION, Embedder};
 use crate::search::{ClaimText, Decision, Key, Mode, SearchError, SearchIndex, Settings};
 use crate::store::search::SearchDocument;
@@ -32,6 +32,7 @@ struct Facts {
     articles: Vec<Uuid>,
     create_time: OffsetDateTime,
     review_time: Option<OffsetDateTime>,
+    dismissed: bool,
     statement: String,
     claimant: String,
     explanation: String,
@@ -54,13 +55,22 @@ pub struct SearchFilter {
     pub created_after: Option<OffsetDateTime>,
     /// Reviewed (current verdict given) at or after this time.
     pub reviewed_after: Option<OffsetDateTime>,
+    /// Dismissed or not: claims not dismissed by default, as ListClaims lists them, since a
+    /// dismissed claim needs no check and is not an answer to "has this been checked before?".
+    pub dismissal: DismissalFilter,
 }
 
 impl SearchFilter {
     /// The tags ([`ClaimText::tags`], as [`tags`] gives claims) a claim must carry to pass the
-    /// filters that tags express: all but the two times, which [`SearchFilter::admits`] tests.
+    /// filters that tags express: all but the two times and "not dismissed", which
+    /// [`SearchFilter::admits`] tests. A tag cannot say "not dismissed" without costing every
+    /// default search BM25's pruning of its top results, and dismissed claims are few: they are
+    /// sifted out of the candidates instead.
     fn required_tags(&self) -> Vec<String> {
         let mut required = Vec::new();
+        if self.dismissal == DismissalFilter::Dismissed {
+            required.push(DISMISSED_TAG.to_owned());
+        }
         if let Some(state) = self.review_state {
             required.push(format!("state:{}", state.as_str()));
         }
@@ -79,9 +89,14 @@ impl SearchFilter {
         required
     }
 
-    /// Whether no filter is set.
+    /// Whether no filter is set but the default "not dismissed" (or "any"): a search that sifts
+    /// out few claims, if any, and so ranks as deep as an unfiltered one, at its latency. The
+    /// dismissed claims among each signal's best candidates are sifted out, not replaced by the
+    /// next ones: at worst, paging ends early by as many results as there are dismissed claims
+    /// among a signal's candidates.
     pub fn is_empty(&self) -> bool {
-        self.review_state.is_none()
+        self.dismissal != DismissalFilter::Dismissed
+            && self.review_state.is_none()
             && self.rating.is_none()
             && self.speaker.is_none()
             && self.language.is_none()
@@ -92,10 +107,17 @@ impl SearchFilter {
 
     fn admits(&self, facts: &Facts) -> bool {
         let reviewed = facts.rating.is_some();
-        self.review_state.is_none_or(|state| match state {
-            ReviewState::Reviewed => reviewed,
-            ReviewState::Unreviewed => !reviewed,
-        }) && self.rating.is_none_or(|r| facts.rating == Some(r))
+        let dismissal = match self.dismissal {
+            DismissalFilter::NotDismissed => !facts.dismissed,
+            DismissalFilter::Dismissed => facts.dismissed,
+            DismissalFilter::Any => true,
+        };
+        dismissal
+            && self.review_state.is_none_or(|state| match state {
+                ReviewState::Reviewed => reviewed,
+                ReviewState::Unreviewed => !reviewed,
+            })
+            && self.rating.is_none_or(|r| facts.rating == Some(r))
             && self
                 .speaker
                 .as_ref()
@@ -113,6 +135,9 @@ impl SearchFilter {
                 .is_none_or(|t| facts.review_time.is_some_and(|r| r >= t))
     }
 }
+
+/// The tag of a dismissed claim, which a search for dismissed claims requires.
+const DISMISSED_TAG: &str = "dismissed";
 
 /// A claim's tags for the lexical index: what [`SearchFilter::required_tags`] asks for. A
 /// language is tagged with each of its prefixes ("en-gb" as "en-gb" and "en"), as a filter on
@@ -133,6 +158,9 @@ fn tags(doc: &SearchDocument) -> Vec<String> {
         tags.push(format!("lang:{language}"));
     }
     tags.extend(doc.articles.iter().map(|a| format!("article:{a}")));
+    if doc.dismissed {
+        tags.push(DISMISSED_TAG.to_owned());
+    }
     tags.sort();
     tags.dedup();
     tags
@@ -273,6 +301,7 @@ impl ClaimIndex {
                     articles: doc.articles,
                     create_time: doc.create_time,
                     review_time: doc.review_time,
+                    dismissed: doc.dismissed,
                     statement: doc.statement,
                     claimant: doc.claimant,
                     explanation: doc.explanation,
@@ -369,7 +398,9 @@ impl ClaimIndex {
 
     /// The earlier claims (registered before it) that say the same as a claim's statement, with
     /// the ranking's decision on each: at most one match, the rest suggestions; claims decided
-    /// neither are left out. The matcher's question.
+    /// neither are left out. The matcher's question. Dismissed claims are not candidates, as if
+    /// the index did not hold them: a claim dismissed as not a claim, a duplicate or out of
+    /// scope was not checked, so a new claim that repeats it was not checked before either.
     pub fn matches_earlier(
         &self,
         id: Uuid,
@@ -381,6 +412,7 @@ impl ClaimIndex {
         let earlier = |k: Key| {
             k != key(id)
                 && match (own, facts.get(&k)) {
+                    (_, Some(f)) if f.dismissed => false,
                     // UUIDv7s sort by creation: they break ties of the same instant
                     (Some(own), Some(f)) => (f.create_time, k) < (own, key(id)),
                     _ => k < key(id),
@@ -426,6 +458,7 @@ mod tests {
             articles: Vec::new(),
             create_time: OffsetDateTime::UNIX_EPOCH,
             review_time: None,
+            dismissed: false,
             vector: None,
         }
     }
@@ -487,5 +520,63 @@ mod tests {
                 "{filter:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_dismissed_claim_is_found_only_when_asked_for_however_far_down_the_words_rank_it() {
+        let index = ClaimIndex::new(Settings::default()).unwrap();
+        // more live claims that say the query's words more often than a search considers, each
+        // in its own words (claims with the same words would be one result)
+        for n in 0..(CANDIDATES as u128 + 200) {
+            let statement = format!("Taxes rose; taxes rose again, {n} times");
+            index.upsert(document(n, &statement, "Someone")).unwrap();
+        }
+        let dismissed = CANDIDATES as u128 + 1_000;
+        index
+            .upsert(SearchDocument {
+                dismissed: true,
+                ..document(
+                    dismissed,
+                    "The county said taxes rose by a little this year for some households",
+                    "Someone",
+                )
+            })
+            .unwrap();
+        index.commit().unwrap();
+        let found = |dismissal: DismissalFilter, limit: usize| {
+            let filter = SearchFilter {
+                dismissal,
+                ..SearchFilter::default()
+            };
+            index
+                .search("taxes rose", &filter, 0, limit)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.id)
+                .collect::<Vec<_>>()
+        };
+        let dismissed = Uuid::from_u128(dismissed);
+        let all = CANDIDATES + 300;
+        let live = found(DismissalFilter::NotDismissed, all);
+        assert_eq!(live.len(), CANDIDATES + 200, "every live claim, paged deep");
+        assert!(!live.contains(&dismissed), "left out by default");
+        assert_eq!(found(DismissalFilter::Dismissed, 10), vec![dismissed]);
+        assert_eq!(found(DismissalFilter::Any, all).len(), CANDIDATES + 201);
+        assert!(
+            SearchFilter::default().is_empty(),
+            "ranked as deep as unfiltered"
+        );
+
+        // restored: found by default again
+        index
+            .upsert(document(
+                dismissed.as_u128(),
+                "The county said taxes rose by a little this year for some households",
+                "Someone",
+            ))
+            .unwrap();
+        index.commit().unwrap();
+        assert!(found(DismissalFilter::NotDismissed, all).contains(&dismissed));
+        assert!(found(DismissalFilter::Dismissed, 10).is_empty());
     }
 }

@@ -2,7 +2,9 @@
 //! embedded once and searched for among the claims registered before it, by the same ranking
 //! and decisions as `SearchClaims` and `claim-registry match` ([`crate::search::rank`]): a
 //! first result at or above the match threshold is linked at once; results at or above the
-//! suggest threshold are suggested to a reviewer.
+//! suggest threshold are suggested to a reviewer. Dismissed claims are not among those searched
+//! (a claim dismissed as not a claim, a duplicate or out of scope was not checked); restored,
+//! they are again.
 //!
 //! The work is queued by a trigger in the registering transaction (`claim_work`, migration
 //! 0007), off the request path. Each replica takes batches with `for update skip locked`, so

@@ -52,7 +52,10 @@ const COLUMNS: &str =
     "id, claim_id, matched_claim_id, score, state, reviewer, create_time, review_time";
 
 /// Stores what the matcher found for `claim`. A pair already linked, suggested or rejected is
-/// left as it stands: a rejected suggestion is never made again.
+/// left as it stands: a rejected suggestion is never made again. An earlier claim that is
+/// dismissed by now is left out: the matcher's index learns of a dismissal from the change log
+/// a moment after its commit, and a dismissed claim was not checked, so a new claim that repeats
+/// it was not checked before.
 pub async fn insert(
     conn: &mut PgConnection,
     claim: ClaimName,
@@ -66,6 +69,8 @@ pub async fn insert(
         "insert into claim_matches (id, claim_id, matched_claim_id, score, state) \
          select m.id, $2, m.matched, m.score, m.state \
          from unnest($1::uuid[], $3::uuid[], $4::real[], $5::text[]) as m (id, matched, score, state) \
+         where not exists ( \
+             select 1 from claims d where d.id = m.matched and d.dismissal_reason is not null) \
          on conflict (claim_id, matched_claim_id) do nothing",
     )
     .bind(&ids)

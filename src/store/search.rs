@@ -31,6 +31,9 @@ pub struct SearchDocument {
     pub create_time: OffsetDateTime,
     /// When its current verdict was given.
     pub review_time: Option<OffsetDateTime>,
+    /// Whether a reviewer has dismissed it: searches leave it out unless asked, and the matcher
+    /// never takes it for the earlier claim a new one repeats.
+    pub dismissed: bool,
     /// Its embedding by `model`, when it has one.
     pub vector: Option<Vec<f32>>,
 }
@@ -47,6 +50,7 @@ struct DocumentRow {
     articles: Vec<Uuid>,
     create_time: OffsetDateTime,
     review_time: Option<OffsetDateTime>,
+    dismissed: bool,
     vector: Option<Vec<u8>>,
 }
 
@@ -64,6 +68,7 @@ pub async fn documents(
         "select c.id, c.statement, c.claimant, c.current_rating, c.create_time, \
                 nullif(concat_ws(' ', v.textual_rating, v.explanation), '') as explanation, \
                 v.create_time as review_time, \
+                c.dismissal_reason is not null as dismissed, \
                 array(select distinct lower(s) from ( \
                     select c.claimant as s \
                     union all \
@@ -94,6 +99,7 @@ pub async fn documents(
             articles: row.articles,
             create_time: row.create_time,
             review_time: row.review_time,
+            dismissed: row.dismissed,
             vector: row.vector.as_deref().map(vector_of_bytes),
         });
     }

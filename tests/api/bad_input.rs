@@ -7,7 +7,8 @@ use claim_registry::api::proto::{
     CreateVerdictRequest, DismissClaimRequest, DismissalReason, EvidenceSource,
     ExtractClaimsRequest, GetArticleRequest, GetClaimRequest, ListApiKeysRequest,
     ListArticlesRequest, ListClaimsRequest, ListVerdictsRequest, RestoreClaimRequest,
-    RevokeApiKeyRequest, TextSpan, UpdateClaimRequest, Verdict, WatchEventsRequest,
+    RevokeApiKeyRequest, SearchClaimsRequest, TextSpan, UpdateClaimRequest, Verdict,
+    WatchEventsRequest,
 };
 use claim_registry::domain::Role;
 use prost::Message;
@@ -94,14 +95,20 @@ const PUBLISH_VERDICT: &str = "/factcheck.v1.ClaimService/PublishVerdict";
 const CORRECT_VERDICT: &str = "/factcheck.v1.ClaimService/CorrectVerdict";
 const WITHDRAW_VERDICT: &str = "/factcheck.v1.ClaimService/WithdrawVerdict";
 const LIST_VERDICT_HISTORY: &str = "/factcheck.v1.ClaimService/ListVerdictHistory";
+const SEARCH_CLAIMS: &str = "/factcheck.v1.ClaimService/SearchClaims";
 
 const DISMISS_CLAIM: &str = "/factcheck.v1.ClaimService/DismissClaim";
 const RESTORE_CLAIM: &str = "/factcheck.v1.ClaimService/RestoreClaim";
 
 const LIST_CLAIM_REVIEWS: &str = "/factcheck.v1.ClaimService/ListClaimReviews";
 const IMPORT_CLAIM_REVIEWS: &str = "/factcheck.v1.ClaimService/ImportClaimReviews";
+const GET_CLAIM_REVIEW: &str = "/factcheck.v1.ClaimService/GetClaimReview";
+const ADD_QUOTE: &str = "/factcheck.v1.ClaimService/AddQuote";
+const LIST_CLAIM_MATCHES: &str = "/factcheck.v1.ClaimService/ListClaimMatches";
+const REVIEW_CLAIM_MATCHES: &str = "/factcheck.v1.ClaimService/ReviewClaimMatches";
 
-const METHODS: [&str; 23] = [
+/// Every method of the API: the wire and framing cases send each of them garbage.
+const METHODS: [&str; 28] = [
     CREATE_ARTICLE,
     GET_ARTICLE,
     LIST_ARTICLES,
@@ -125,6 +132,11 @@ const METHODS: [&str; 23] = [
     IMPORT_CLAIM_REVIEWS,
     DISMISS_CLAIM,
     RESTORE_CLAIM,
+    SEARCH_CLAIMS,
+    GET_CLAIM_REVIEW,
+    ADD_QUOTE,
+    LIST_CLAIM_MATCHES,
+    REVIEW_CLAIM_MATCHES,
 ];
 
 fn article_cases() -> Vec<Case> {
@@ -624,6 +636,11 @@ fn claim_cases(f: &Fixtures) -> Vec<Case> {
             &["page_token"],
         ),
         list(
+            "list claims: unknown dismissal",
+            &|r| r.dismissal = 9,
+            &["dismissal"],
+        ),
+        list(
             "list claims: several bad",
             &|r| {
                 r.article = "a".into();
@@ -811,6 +828,46 @@ fn triage_cases(f: &Fixtures) -> Vec<Case> {
             "restore: a request_id that is not a UUID",
             &|r| r.request_id = "again".into(),
             &["request_id"],
+        ),
+    ]
+}
+
+fn search_cases() -> Vec<Case> {
+    let search = |name: &str, change: &dyn Fn(&mut SearchClaimsRequest), fields: &[&str]| {
+        let mut request = SearchClaimsRequest {
+            query: "stop the bloodshed".into(),
+            ..Default::default()
+        };
+        change(&mut request);
+        typed(name, SEARCH_CLAIMS, Role::Reader, request, fields)
+    };
+    vec![
+        search("search: empty query", &|r| r.query = " ".into(), &["query"]),
+        search(
+            "search: unknown review state",
+            &|r| r.review_state = 9,
+            &["review_state"],
+        ),
+        search("search: unknown rating", &|r| r.rating = 99, &["rating"]),
+        search(
+            "search: unknown dismissal",
+            &|r| r.dismissal = 9,
+            &["dismissal"],
+        ),
+        search(
+            "search: negative page size",
+            &|r| r.page_size = -1,
+            &["page_size"],
+        ),
+        search(
+            "search: several bad",
+            &|r| {
+                r.query = String::new();
+                r.rating = 99;
+                r.dismissal = -1;
+                r.article = "articles/x".into();
+            },
+            &["query", "rating", "dismissal", "article"],
         ),
     ]
 }
@@ -1363,6 +1420,7 @@ async fn every_bad_request_to_every_rpc_is_refused_precisely_and_writes_nothing(
     cases.extend(claim_cases(&fixtures));
     cases.extend(verdict_cases(&fixtures));
     cases.extend(triage_cases(&fixtures));
+    cases.extend(search_cases());
     cases.extend(key_cases());
     cases.extend(claim_review_cases());
     cases.extend(watch_cases());

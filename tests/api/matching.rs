@@ -3,8 +3,9 @@
 //! as "previously checked".
 
 use claim_registry::api::proto::{
-    AddQuoteRequest, Claim, ListClaimMatchesRequest, ListClaimsRequest, MatchReview, MatchState,
-    Rating, ReviewClaimMatchesRequest, ReviewState, UpdateClaimRequest,
+    AddQuoteRequest, Claim, DismissClaimRequest, DismissalReason, ListClaimMatchesRequest,
+    ListClaimsRequest, MatchReview, MatchState, Rating, RestoreClaimRequest,
+    ReviewClaimMatchesRequest, ReviewState, UpdateClaimRequest,
 };
 use claim_registry::domain::{self, ClaimName, Role};
 use claim_registry::store::matches::{self, Found};
@@ -389,4 +390,57 @@ async fn a_rejected_suggestion_is_not_linked_and_cannot_be_decided_again() {
     assert_bad_field(&status, "reviews[0].decision");
     let status = review(&app, vec![]).await.unwrap_err();
     assert_bad_field(&status, "reviews");
+}
+
+#[tokio::test]
+async fn a_link_the_matcher_found_to_a_claim_dismissed_since_is_not_stored() {
+    let app = spawn_app().await;
+    let (article, earlier) = app.sample_claim("https://news.example/first").await;
+    let later = app
+        .create_claim(
+            "Stopping the bloodshed matters most",
+            vec![quote(&article, SAMPLE_QUOTE)],
+        )
+        .await;
+    let dismiss = DismissClaimRequest {
+        name: earlier.name.clone(),
+        reason: DismissalReason::NotAClaim.into(),
+        ..Default::default()
+    };
+    app.claims
+        .clone()
+        .dismiss_claim(app.as_role(Role::Reviewer, dismiss))
+        .await
+        .unwrap();
+
+    // what a matcher whose index had not yet read the dismissal would have found
+    link(&app, &later, &earlier, domain::MatchState::Matched).await;
+    assert_eq!(
+        app.count("claim_matches").await,
+        0,
+        "no link to a dismissed claim"
+    );
+    assert!(
+        app.get_claim(&later.name)
+            .await
+            .unwrap()
+            .previously_checked
+            .is_none()
+    );
+
+    let restore = RestoreClaimRequest {
+        name: earlier.name.clone(),
+        ..Default::default()
+    };
+    app.claims
+        .clone()
+        .restore_claim(app.as_role(Role::Reviewer, restore))
+        .await
+        .unwrap();
+    link(&app, &later, &earlier, domain::MatchState::Matched).await;
+    assert_eq!(
+        app.count("claim_matches").await,
+        1,
+        "restored, it is linkable again"
+    );
 }

@@ -1,11 +1,12 @@
 //! SearchClaims by words and meaning, matching on registration with both thresholds, and the
-//! index every replica derives from the database.
+//! index every replica derives from the database; dismissed claims in both.
 
 use std::time::{Duration, Instant};
 
 use claim_registry::api::proto::{
-    Claim, ListClaimMatchesRequest, MatchState, Ranking, Rating, SearchClaimsRequest,
-    SearchClaimsResponse, Signal,
+    Claim, DismissClaimRequest, DismissalFilter, DismissalReason, ListClaimMatchesRequest,
+    MatchState, Ranking, Rating, RestoreClaimRequest, SearchClaimsRequest, SearchClaimsResponse,
+    Signal,
 };
 use claim_registry::domain::Role;
 use claim_registry::search::Thresholds;
@@ -351,5 +352,206 @@ async fn without_the_model_search_ranks_by_words_and_says_why() {
         reply.results[0].signals,
         [Signal::Lexical as i32],
         "found by words only"
+    );
+}
+
+/// Dismisses a claim as a reviewer, for `reason`.
+async fn dismiss(app: &TestApp, claim: &Claim, reason: DismissalReason) {
+    let request = DismissClaimRequest {
+        name: claim.name.clone(),
+        reason: reason.into(),
+        ..Default::default()
+    };
+    app.claims
+        .clone()
+        .dismiss_claim(app.as_role(Role::Reviewer, request))
+        .await
+        .expect("the claim is dismissed");
+}
+
+/// Restores a dismissed claim as a reviewer.
+async fn restore(app: &TestApp, claim: &Claim) {
+    let request = RestoreClaimRequest {
+        name: claim.name.clone(),
+        ..Default::default()
+    };
+    app.claims
+        .clone()
+        .restore_claim(app.as_role(Role::Reviewer, request))
+        .await
+        .expect("the claim is restored");
+}
+
+/// The earlier claims the matcher linked or suggested for `claim`, once it has matched it (the
+/// queue is empty), waiting at most ten seconds.
+async fn matched_to(app: &TestApp, claim: &Claim) -> Vec<(String, MatchState)> {
+    let started = Instant::now();
+    while app.count("claim_work").await > 0 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.count("claim_work").await, 0, "the matcher is done");
+    app.claims
+        .clone()
+        .list_claim_matches(app.as_role(
+            Role::Reader,
+            ListClaimMatchesRequest {
+                parent: claim.name.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .matches
+        .into_iter()
+        .map(|m| {
+            let state = MatchState::try_from(m.state).unwrap();
+            (m.matched_claim, state)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dismissed_claim_is_left_out_of_search_unless_asked_for_and_found_again_once_restored() {
+    let app = spawn_app_with_model(Thresholds::default()).await;
+    let jobs = claim(
+        &app,
+        "The unemployment rate fell to 3.5 percent in September",
+    )
+    .await;
+    let parks = claim(
+        &app,
+        "The city council approved a new budget for public parks",
+    )
+    .await;
+    let by_words = || query("unemployment rate September");
+    // by meaning too: the dismissed claim must not come back as a semantic find either
+    let by_meaning = || query("Fewer people are out of work now");
+    for request in [by_words(), by_meaning()] {
+        let (reply, _) = search_until(&app, request.clone(), |r| {
+            names(r).first() == Some(&jobs.name.as_str())
+        })
+        .await;
+        assert_eq!(names(&reply)[0], jobs.name, "{request:?}");
+    }
+
+    dismiss(&app, &jobs, DismissalReason::NotAClaim).await;
+    for request in [by_words(), by_meaning()] {
+        let (reply, took) = search_until(&app, request.clone(), |r| {
+            !names(r).contains(&jobs.name.as_str())
+        })
+        .await;
+        assert!(
+            !names(&reply).contains(&jobs.name.as_str()),
+            "{request:?} still finds the dismissed claim after {took:?}"
+        );
+        assert!(
+            reply
+                .results
+                .iter()
+                .all(|r| r.claim.as_ref().unwrap().dismissal.is_none()),
+            "{reply:?}"
+        );
+    }
+
+    // a reviewer asks for dismissed claims, or for any
+    let dismissed = SearchClaimsRequest {
+        dismissal: DismissalFilter::Dismissed.into(),
+        ..by_words()
+    };
+    let reply = search(&app, dismissed.clone()).await;
+    assert_eq!(names(&reply), [jobs.name.as_str()]);
+    let shown = reply.results[0].claim.as_ref().unwrap();
+    assert_eq!(
+        shown.dismissal.as_ref().map(|d| d.reason),
+        Some(DismissalReason::NotAClaim as i32),
+        "the claim shows its dismissal"
+    );
+    let any = SearchClaimsRequest {
+        dismissal: DismissalFilter::Any.into(),
+        ..query("unemployment budget parks")
+    };
+    let mut found = names(&search(&app, any).await)
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    found.sort();
+    let mut both = vec![jobs.name.clone(), parks.name.clone()];
+    both.sort();
+    assert_eq!(found, both);
+    let not_dismissed = SearchClaimsRequest {
+        dismissal: DismissalFilter::NotDismissed.into(),
+        ..query("unemployment budget parks")
+    };
+    assert_eq!(
+        names(&search(&app, not_dismissed).await),
+        [parks.name.as_str()],
+        "NOT_DISMISSED is the default spelled out"
+    );
+
+    restore(&app, &jobs).await;
+    let (reply, took) = search_until(&app, by_words(), |r| {
+        names(r).first() == Some(&jobs.name.as_str())
+    })
+    .await;
+    assert_eq!(
+        names(&reply).first(),
+        Some(&jobs.name.as_str()),
+        "the restored claim is not found after {took:?}"
+    );
+    let (reply, _) = search_until(&app, dismissed.clone(), |r| r.results.is_empty()).await;
+    assert!(reply.results.is_empty(), "{reply:?}");
+}
+
+#[tokio::test]
+async fn a_new_claim_repeating_a_dismissed_claim_is_neither_linked_nor_suggested_to_it() {
+    // the default match threshold; a suggest threshold low enough that a paraphrase of a live
+    // claim is at least suggested
+    let thresholds = Thresholds {
+        suggest: 0.3,
+        ..Thresholds::default()
+    };
+    let app = spawn_app_with_model(thresholds).await;
+    let text = "The unemployment rate fell to 3.5 percent in September";
+    let dismissed = claim(&app, text).await;
+    assert!(matched_to(&app, &dismissed).await.is_empty());
+    dismiss(&app, &dismissed, DismissalReason::OutOfScope).await;
+
+    // at once, before every replica's index may know of the dismissal, and once it does
+    let at_once = claim(
+        &app,
+        "In September the unemployment rate dropped to 3.5 percent",
+    )
+    .await;
+    search_until(&app, query(text), |r| {
+        !names(r).contains(&dismissed.name.as_str())
+    })
+    .await;
+    let later = claim(&app, text).await;
+    for repeating in [&at_once, &later] {
+        let found = matched_to(&app, repeating).await;
+        assert!(
+            found.iter().all(|(earlier, _)| *earlier != dismissed.name),
+            "{} is linked or suggested to the dismissed claim: {found:?}",
+            repeating.statement
+        );
+        let read = app.get_claim(&repeating.name).await.unwrap();
+        assert!(read.previously_checked.is_none(), "{read:?}");
+    }
+
+    // restored, it is matchable again: a new claim that repeats it is linked or suggested
+    restore(&app, &dismissed).await;
+    search_until(&app, query(text), |r| {
+        names(r).contains(&dismissed.name.as_str())
+    })
+    .await;
+    let after = claim(&app, "The unemployment rate fell to 3.5% in September").await;
+    let found = matched_to(&app, &after).await;
+    assert!(
+        found
+            .iter()
+            .any(|(earlier, state)| *earlier == dismissed.name
+                && matches!(state, MatchState::Matched | MatchState::Suggested)),
+        "the restored claim is neither linked nor suggested: {found:?}"
     );
 }

@@ -196,6 +196,7 @@ fn main() {
                 articles: Vec::new(),
                 create_time: now,
                 review_time: None,
+                dismissed: false,
                 vector: Some(vector),
             })
             .expect("indexing succeeds");
