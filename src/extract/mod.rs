@@ -15,6 +15,7 @@ mod headline;
 mod lexicon;
 mod resolve;
 pub mod rules;
+mod statement;
 mod tokens;
 
 use crate::domain::{QuoteKind, Span};
@@ -122,46 +123,77 @@ mod tests;
 /// ExtractClaims previews.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Proposal {
-    /// The statement: the quote's words, without the marks and punctuation around them, cut to
-    /// the longest statement the registry takes.
+    /// The statement: one sentence of the quote, self-contained (no marks, complementizer or
+    /// framing; a first-person subject named), cut to the longest statement the registry takes.
     pub statement: String,
     /// Who made it: the resolved name of the speaker, or the speaker as written.
     pub claimant: String,
     /// How worth checking the statement is: what the registry stores for the claim.
     pub checkworthiness: f32,
-    /// The quote that carries it.
+    /// The quote that carries it, narrowed to the sentence the statement rests on: the
+    /// verbatim evidence.
     pub quote: ExtractedQuote,
 }
 
-/// The registrable claims of a text: every extracted quote with a speaker, in text order.
+/// The registrable claims of a text, in text order: for every extracted quote with a speaker,
+/// one claim per statement it makes (see [`statement`]), with the speaker's resolved name as
+/// claimant. A quote of one statement is its evidence whole; a quote of several gives each its
+/// own sentence of the quote.
 pub fn propose(text: &str) -> Vec<Proposal> {
     use crate::domain::limits::{
         MAX_CLAIMANT_CHARS, MAX_QUOTE_CHARS, MAX_SPEAKER_CHARS, MAX_STATEMENT_CHARS,
     };
-    extract(text)
-        .into_iter()
-        .filter_map(|quote| {
-            let speaker = quote.speaker.as_ref()?;
-            let claimant = quote
-                .resolved_speaker
-                .clone()
-                .unwrap_or_else(|| speaker.text.clone());
-            let fits = speaker.text.chars().count() <= MAX_SPEAKER_CHARS
-                && quote.quote.text.chars().count() <= MAX_QUOTE_CHARS
-                && claimant.chars().count() <= MAX_CLAIMANT_CHARS
-                && quote
-                    .cue
-                    .as_ref()
-                    .is_none_or(|c| c.text.chars().count() <= MAX_SPEAKER_CHARS);
-            let statement = statement_of(&quote.quote.text, MAX_STATEMENT_CHARS);
-            (fits && !statement.is_empty()).then(|| Proposal {
-                checkworthiness: checkworthiness::score(&statement),
+    let mut proposals = Vec::new();
+    for quote in extract(text) {
+        let Some(speaker) = quote.speaker.as_ref() else {
+            continue;
+        };
+        let claimant = quote
+            .resolved_speaker
+            .clone()
+            .unwrap_or_else(|| speaker.text.clone());
+        let fits = speaker.text.chars().count() <= MAX_SPEAKER_CHARS
+            && claimant.chars().count() <= MAX_CLAIMANT_CHARS
+            && quote
+                .cue
+                .as_ref()
+                .is_none_or(|c| c.text.chars().count() <= MAX_SPEAKER_CHARS);
+        if !fits {
+            continue;
+        }
+        let found = statement::statements(&quote.quote.text, &claimant);
+        // one statement rests on the whole quote, as extracted; several on a sentence each
+        let whole = found.len() == 1;
+        for found in found {
+            let range = if whole {
+                0..quote.quote.text.len()
+            } else {
+                found.range
+            };
+            let part = &quote.quote.text[range.clone()];
+            let statement = statement_of(&found.text, MAX_STATEMENT_CHARS);
+            if statement.is_empty() || part.chars().count() > MAX_QUOTE_CHARS {
+                continue;
+            }
+            let start = quote.quote.span.start + quote.quote.text[..range.start].chars().count();
+            let mut evidence = quote.clone();
+            evidence.quote = Piece {
+                span: Span {
+                    start,
+                    end: start + part.chars().count(),
+                },
+                text: part.to_owned(),
+            };
+            evidence.checkworthiness = checkworthiness::score(&statement);
+            proposals.push(Proposal {
+                checkworthiness: evidence.checkworthiness,
                 statement,
-                claimant,
-                quote,
-            })
-        })
-        .collect()
+                claimant: claimant.clone(),
+                quote: evidence,
+            });
+        }
+    }
+    proposals
 }
 
 /// A quote as a statement: marks, edge punctuation and line breaks out, at most `max` code
