@@ -656,8 +656,9 @@ impl Registry {
         name: VerdictName,
         etag: Option<i64>,
         publisher: &ApiKey,
+        request: Option<IdempotencyKey>,
     ) -> Result<Verdict, Error> {
-        self.verdict_step(name, etag, |verdict, desk| {
+        self.verdict_step(name, etag, request, |verdict, desk| {
             if verdict.state != VerdictState::Draft {
                 return Err(wrong_state(verdict, "published", "a draft"));
             }
@@ -691,8 +692,9 @@ impl Registry {
         note: String,
         etag: Option<i64>,
         corrector: &ApiKey,
+        request: Option<IdempotencyKey>,
     ) -> Result<Verdict, Error> {
-        self.verdict_step(name, etag, |verdict, _| {
+        self.verdict_step(name, etag, request, |verdict, _| {
             if verdict.state != VerdictState::Published {
                 return Err(wrong_state(verdict, "corrected", "a published verdict"));
             }
@@ -714,8 +716,9 @@ impl Registry {
         reason: String,
         etag: Option<i64>,
         reviewer: &ApiKey,
+        request: Option<IdempotencyKey>,
     ) -> Result<Verdict, Error> {
-        self.verdict_step(name, etag, |verdict, _| {
+        self.verdict_step(name, etag, request, |verdict, _| {
             if verdict.state == VerdictState::Withdrawn {
                 return Err(wrong_state(
                     verdict,
@@ -734,14 +737,20 @@ impl Registry {
     }
 
     /// One lifecycle step: locks the claim and the verdict, checks the etag, lets `step` check
-    /// the verdict's state and say what to do, does it and records it, in one transaction.
+    /// the verdict's state and say what to do, does it and records it, in one transaction. A
+    /// retry of a step already taken under its `request` id takes it no second time: it returns
+    /// the verdict as it now stands.
     async fn verdict_step<'a>(
         &self,
         name: VerdictName,
         etag: Option<i64>,
+        request: Option<IdempotencyKey>,
         step: impl FnOnce(&Verdict, &Desk) -> Result<verdicts::Step<'a>, Error>,
     ) -> Result<Verdict, Error> {
         let mut tx = self.pool.begin().await?;
+        if earlier(&mut tx, request.as_ref()).await?.is_some() {
+            return fetch_verdict(&mut tx, name).await;
+        }
         if !claims::lock(&mut tx, name.claim).await? {
             return Err(Error::not_found(&name));
         }
@@ -758,6 +767,7 @@ impl Registry {
         }
         let step = step(&verdict, &self.desk)?;
         let after = verdicts::take_step(&mut tx, verdict, step).await?;
+        remember(&mut tx, request.as_ref(), &name.to_string()).await?;
         tx.commit().await?;
         self.claims.evict([name.claim.0]);
         Ok(after)

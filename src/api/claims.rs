@@ -405,13 +405,22 @@ impl ClaimService for ClaimApi {
     ) -> Result<Response<PublishVerdictResponse>, Status> {
         let caller = super::caller(&request)?;
         let request = request.into_inner();
+        let key = idempotency_key(
+            &caller,
+            &request.request_id,
+            "/factcheck.v1.ClaimService/PublishVerdict",
+            &request,
+        )?;
         let mut v = Violations::default();
         let name = v.check(VerdictName::parse(&request.name), "name");
         let etag = v.check(verdict_etag(&request.etag), "etag");
         let (Some(name), Some(etag)) = (name, etag) else {
             return Err(v.into_error().into());
         };
-        let verdict = self.registry.publish_verdict(name, etag, &caller).await?;
+        let verdict = self
+            .registry
+            .publish_verdict(name, etag, &caller, key)
+            .await?;
         Ok(Response::new(PublishVerdictResponse {
             verdict: Some(encode_verdict(verdict)),
         }))
@@ -423,6 +432,12 @@ impl ClaimService for ClaimApi {
     ) -> Result<Response<CorrectVerdictResponse>, Status> {
         let caller = super::caller(&request)?;
         let request = request.into_inner();
+        let key = idempotency_key(
+            &caller,
+            &request.request_id,
+            "/factcheck.v1.ClaimService/CorrectVerdict",
+            &request,
+        )?;
         let mut v = Violations::default();
         let name = v.check(VerdictName::parse(&request.name), "name");
         let content = v.take(new_verdict(request.verdict));
@@ -434,7 +449,7 @@ impl ClaimService for ClaimApi {
         };
         let verdict = self
             .registry
-            .correct_verdict(name, content, note, etag, &caller)
+            .correct_verdict(name, content, note, etag, &caller, key)
             .await?;
         Ok(Response::new(CorrectVerdictResponse {
             verdict: Some(encode_verdict(verdict)),
@@ -447,6 +462,12 @@ impl ClaimService for ClaimApi {
     ) -> Result<Response<WithdrawVerdictResponse>, Status> {
         let caller = super::caller(&request)?;
         let request = request.into_inner();
+        let key = idempotency_key(
+            &caller,
+            &request.request_id,
+            "/factcheck.v1.ClaimService/WithdrawVerdict",
+            &request,
+        )?;
         let mut v = Violations::default();
         let name = v.check(VerdictName::parse(&request.name), "name");
         let reason = v.check(note(&request.reason), "reason");
@@ -456,7 +477,7 @@ impl ClaimService for ClaimApi {
         };
         let verdict = self
             .registry
-            .withdraw_verdict(name, reason, etag, &caller)
+            .withdraw_verdict(name, reason, etag, &caller, key)
             .await?;
         Ok(Response::new(WithdrawVerdictResponse {
             verdict: Some(encode_verdict(verdict)),

@@ -1146,7 +1146,11 @@ fn key_cases() -> Vec<Case> {
 }
 
 /// Bytes no protobuf decoder accepts as the method's request, each for its own reason.
-fn claim_review_cases() -> Vec<Case> {
+/// A well-formed verdict name that names no verdict.
+const SOME_VERDICT: &str =
+    "claims/0190a5b2-0000-7000-8000-000000000001/verdicts/0190a5b2-0000-7000-8000-000000000002";
+
+fn desk_cases() -> Vec<Case> {
     let list = |name: &str, request: proto::ListClaimReviewsRequest, fields: &[&str]| {
         typed(name, LIST_CLAIM_REVIEWS, Role::Reader, request, fields)
     };
@@ -1194,6 +1198,39 @@ fn claim_review_cases() -> Vec<Case> {
             &["page_token"],
         ),
         import("an import without a document", None),
+        typed(
+            "a publication's request id that is not a UUID",
+            PUBLISH_VERDICT,
+            Role::Reviewer,
+            proto::PublishVerdictRequest {
+                name: SOME_VERDICT.into(),
+                request_id: "again".into(),
+                ..Default::default()
+            },
+            &["request_id"],
+        ),
+        typed(
+            "a correction's request id that is not a UUID",
+            CORRECT_VERDICT,
+            Role::Reviewer,
+            proto::CorrectVerdictRequest {
+                name: SOME_VERDICT.into(),
+                request_id: "again".into(),
+                ..Default::default()
+            },
+            &["request_id"],
+        ),
+        typed(
+            "a withdrawal's request id that is not a UUID",
+            WITHDRAW_VERDICT,
+            Role::Reviewer,
+            proto::WithdrawVerdictRequest {
+                name: SOME_VERDICT.into(),
+                request_id: "again".into(),
+                ..Default::default()
+            },
+            &["request_id"],
+        ),
         import("an import of null", Some(null)),
         import("an import of more than 1,000 records", Some(many)),
     ]
@@ -1422,7 +1459,7 @@ async fn every_bad_request_to_every_rpc_is_refused_precisely_and_writes_nothing(
     cases.extend(triage_cases(&fixtures));
     cases.extend(search_cases());
     cases.extend(key_cases());
-    cases.extend(claim_review_cases());
+    cases.extend(desk_cases());
     cases.extend(watch_cases());
     cases.extend(wire_cases());
     cases.extend(framing_cases());

@@ -456,6 +456,7 @@ async fn the_desks_own_review_is_left_alone_by_an_import_of_its_url() {
                 }),
                 note: "Nuance.".into(),
                 etag: String::new(),
+                request_id: String::new(),
             },
         ))
         .await

@@ -63,6 +63,7 @@ async fn publish(app: &TestApp, role: Role, name: &str) -> Result<Verdict, Statu
     let request = PublishVerdictRequest {
         name: name.into(),
         etag: String::new(),
+        request_id: String::new(),
     };
     Ok(app
         .claims
@@ -90,6 +91,7 @@ async fn withdraw(app: &TestApp, name: &str, reason: &str) -> Result<Verdict, St
         name: name.into(),
         reason: reason.into(),
         etag: String::new(),
+        request_id: String::new(),
     };
     Ok(app
         .claims
@@ -247,6 +249,7 @@ async fn a_correction_is_a_new_revision_with_a_note_and_the_earlier_one_stays_re
         )),
         note: note.into(),
         etag: etag.into(),
+        request_id: String::new(),
     };
     assert_bad_field(&correct(&app, request(" ", "")).await.unwrap_err(), "note");
     let stale = correct(&app, request("Second source.", "999"))
@@ -398,6 +401,7 @@ async fn each_step_after_the_first_is_in_the_change_log_with_its_verdict() {
             verdict: Some(content(Rating::Mixed, "Corrected.")),
             note: "A figure was wrong.".into(),
             etag: String::new(),
+            request_id: String::new(),
         },
     )
     .await
@@ -426,4 +430,67 @@ async fn each_step_after_the_first_is_in_the_change_log_with_its_verdict() {
             .filter(|c| c.kind != ChangeKind::ClaimUpdated)
             .all(|c| c.verdict.map(|v| v.to_string()).as_deref() == Some(id))
     );
+}
+
+#[tokio::test]
+async fn a_lifecycle_step_retried_with_its_request_id_is_taken_once_and_a_reused_id_is_refused() {
+    let app = spawn_app().await;
+    let (_, claim) = app.sample_claim("https://news.example/retried").await;
+    let drafted = create(&app, Role::Reviewer, &claim.name, draft(Rating::True))
+        .await
+        .unwrap();
+    let id = "6f1c8f59-3a4e-4d1a-9a53-2c1f5b0a7e11";
+    let publish_once = || PublishVerdictRequest {
+        name: drafted.name.clone(),
+        etag: String::new(),
+        request_id: id.into(),
+    };
+    let call = |request: PublishVerdictRequest| {
+        let mut client = app.claims.clone();
+        let request = app.as_role(Role::Reviewer, request);
+        async move { client.publish_verdict(request).await }
+    };
+    let first = call(publish_once())
+        .await
+        .unwrap()
+        .into_inner()
+        .verdict
+        .unwrap();
+    // the reply was lost: the retry succeeds instead of finding the verdict published already
+    let again = call(publish_once())
+        .await
+        .unwrap()
+        .into_inner()
+        .verdict
+        .unwrap();
+    assert_eq!(again.name, first.name);
+    assert_eq!(again.etag, first.etag);
+    let history = app
+        .claims
+        .clone()
+        .list_verdict_history(app.as_role(
+            Role::Reader,
+            ListVerdictHistoryRequest {
+                parent: first.name.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .steps;
+    assert_eq!(history.len(), 2, "drafted, published once");
+    // the same id for a different request is refused
+    let withdraw = WithdrawVerdictRequest {
+        name: first.name.clone(),
+        reason: "Wrong claim.".into(),
+        etag: String::new(),
+        request_id: id.into(),
+    };
+    let status = app
+        .claims
+        .clone()
+        .withdraw_verdict(app.as_role(Role::Reviewer, withdraw))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
 }
