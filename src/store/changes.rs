@@ -10,65 +10,21 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::EventType;
+
 /// Where a reader of the log stands: a PostgreSQL snapshot in its text form
 /// (`xmin:xmax:xip,...`). The rows visible in it have been read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Position(String);
-
-/// What a row of the log says happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChangeKind {
-    /// An article was registered.
-    ArticleCreated,
-    /// A claim was registered.
-    ClaimCreated,
-    /// A claim's own columns changed: an edit, or a new current verdict.
-    ClaimUpdated,
-    /// A quote was added to a claim.
-    QuoteCreated,
-    /// A verdict was given on a claim.
-    VerdictCreated,
-    /// A claim's statement was embedded.
-    ClaimEmbedded,
-    /// A claim was found to say the same as an earlier one.
-    MatchCreated,
-    /// A reviewer accepted or rejected a suggested match of a claim.
-    MatchReviewed,
-    /// A draft verdict was published (a verdict published as it is given is `VerdictCreated`
-    /// only: migration 0010 logs the steps after the first).
-    VerdictPublished,
-    /// A published verdict was corrected: a new revision, with a note.
-    VerdictCorrected,
-    /// A verdict was withdrawn.
-    VerdictWithdrawn,
-}
-
-impl ChangeKind {
-    fn from_stored(kind: &str) -> Option<Self> {
-        Some(match kind {
-            "article_created" => ChangeKind::ArticleCreated,
-            "claim_created" => ChangeKind::ClaimCreated,
-            "claim_updated" => ChangeKind::ClaimUpdated,
-            "quote_created" => ChangeKind::QuoteCreated,
-            "verdict_created" => ChangeKind::VerdictCreated,
-            "claim_embedded" => ChangeKind::ClaimEmbedded,
-            "match_created" => ChangeKind::MatchCreated,
-            "match_reviewed" => ChangeKind::MatchReviewed,
-            "verdict_published" => ChangeKind::VerdictPublished,
-            "verdict_corrected" => ChangeKind::VerdictCorrected,
-            "verdict_withdrawn" => ChangeKind::VerdictWithdrawn,
-            _ => return None,
-        })
-    }
-}
 
 /// One row of the log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     /// The row's number: the order rows were written in.
     pub seq: i64,
-    /// What happened.
-    pub kind: ChangeKind,
+    /// What happened: the kinds the log holds are the event stream's types, one table of
+    /// stored names for both (`events::KINDS`).
+    pub kind: EventType,
     /// The article it happened to, or the article of the quote added.
     pub article: Option<Uuid>,
     /// The claim it happened to, or the claim of the quote or verdict added.
@@ -143,7 +99,7 @@ pub async fn since(
         let Some(seq) = row.seq else { continue };
         let stored = row.kind.unwrap_or_default();
         // a kind this code does not know would be a change skipped: refuse it loudly
-        let kind = ChangeKind::from_stored(&stored).ok_or_else(|| {
+        let kind = super::events::known_kind(&stored).ok_or_else(|| {
             sqlx::Error::Decode(format!("change {seq} has the unknown kind {stored:?}").into())
         })?;
         changes.push(Change {

@@ -37,8 +37,15 @@ const PRUNE_LOCK: i64 = 0x6368_616e_6765_7331;
 /// Whether an unknown stored kind has been logged yet: once per process is enough to notice.
 static WARNED_UNKNOWN_KIND: AtomicBool = AtomicBool::new(false);
 
+/// The event type of a kind of change as the log stores it; `None` for a kind this version
+/// does not know.
+pub(crate) fn known_kind(kind: &str) -> Option<EventType> {
+    KINDS.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t)
+}
+
+/// [`known_kind`], warning once when the stream meets a kind it cannot name.
 fn event_type(kind: &str) -> Option<EventType> {
-    let found = KINDS.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t);
+    let found = known_kind(kind);
     if found.is_none() && !WARNED_UNKNOWN_KIND.swap(true, Ordering::Relaxed) {
         tracing::warn!(
             kind,

@@ -2,8 +2,9 @@
 //! what follows it: the claim cache behind `GetClaim`.
 
 use claim_registry::api::proto::{Rating, ReviewState};
+use claim_registry::domain::EventType;
 use claim_registry::registry::MAX_STALENESS;
-use claim_registry::store::changes::{self, ChangeKind};
+use claim_registry::store::changes;
 use uuid::Uuid;
 
 use crate::helpers::{SAMPLE, quote, spawn_app};
@@ -25,15 +26,15 @@ async fn every_write_is_in_the_change_log_once_in_the_order_it_was_made() {
     app.give_verdict(&claim.name, Rating::False).await;
 
     let (read, next) = changes::since(&mut conn, &start).await.unwrap();
-    let kinds: Vec<ChangeKind> = read.iter().map(|c| c.kind).collect();
+    let kinds: Vec<EventType> = read.iter().map(|c| c.kind).collect();
     assert_eq!(
         kinds,
         [
-            ChangeKind::ArticleCreated,
-            ChangeKind::ClaimCreated,
-            ChangeKind::QuoteCreated,
-            ChangeKind::VerdictCreated,
-            ChangeKind::ClaimUpdated,
+            EventType::ArticleCreated,
+            EventType::ClaimCreated,
+            EventType::QuoteCreated,
+            EventType::VerdictCreated,
+            EventType::ClaimUpdated,
         ]
     );
     let claim_id = id_of(&claim.name);
@@ -73,7 +74,7 @@ async fn a_change_that_commits_after_a_later_numbered_one_is_still_read() {
     let (first, middle) = changes::since(&mut reader, &start).await.unwrap();
     assert_eq!(
         first.iter().map(|c| c.kind).collect::<Vec<_>>(),
-        [ChangeKind::VerdictCreated, ChangeKind::ClaimUpdated],
+        [EventType::VerdictCreated, EventType::ClaimUpdated],
         "only the committed transaction's rows are read"
     );
     let fast_seq = first[0].seq;
@@ -81,7 +82,7 @@ async fn a_change_that_commits_after_a_later_numbered_one_is_still_read() {
     slow.commit().await.unwrap();
     let (second, end) = changes::since(&mut reader, &middle).await.unwrap();
     assert_eq!(second.len(), 1, "{second:?}");
-    assert_eq!(second[0].kind, ChangeKind::ClaimUpdated);
+    assert_eq!(second[0].kind, EventType::ClaimUpdated);
     assert!(
         second[0].seq < fast_seq,
         "the late row has the smaller number: a reader by number alone would have skipped it"

@@ -385,7 +385,8 @@ async fn lifecycle_calls_name_what_is_wrong_and_refuse_readers() {
 
 #[tokio::test]
 async fn each_step_after_the_first_is_in_the_change_log_with_its_verdict() {
-    use claim_registry::store::changes::{self, ChangeKind};
+    use claim_registry::domain::EventType;
+    use claim_registry::store::changes;
     let app = spawn_app().await;
     let claim = new_claim(&app).await;
     let mut conn = app.pool.acquire().await.unwrap();
@@ -410,24 +411,24 @@ async fn each_step_after_the_first_is_in_the_change_log_with_its_verdict() {
         .await
         .unwrap();
     let (read, _) = changes::since(&mut conn, &start).await.unwrap();
-    let steps: Vec<ChangeKind> = read
+    let steps: Vec<EventType> = read
         .iter()
         .map(|c| c.kind)
-        .filter(|k| *k != ChangeKind::ClaimUpdated)
+        .filter(|k| *k != EventType::ClaimUpdated)
         .collect();
     assert_eq!(
         steps,
         [
-            ChangeKind::VerdictCreated,
-            ChangeKind::VerdictPublished,
-            ChangeKind::VerdictCorrected,
-            ChangeKind::VerdictWithdrawn,
+            EventType::VerdictCreated,
+            EventType::VerdictPublished,
+            EventType::VerdictCorrected,
+            EventType::VerdictWithdrawn,
         ]
     );
     let id = drafted.name.rsplit('/').next().unwrap();
     assert!(
         read.iter()
-            .filter(|c| c.kind != ChangeKind::ClaimUpdated)
+            .filter(|c| c.kind != EventType::ClaimUpdated)
             .all(|c| c.verdict.map(|v| v.to_string()).as_deref() == Some(id))
     );
 }
