@@ -844,6 +844,13 @@ impl Registry {
         }
     }
 
+    /// Whether a key that authorized a call is still active: an event stream outlives the check
+    /// at its start, so it asks again as it goes.
+    pub async fn key_is_active(&self, key: ApiKeyName) -> Result<bool, Error> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(api_keys::is_active(&mut conn, key.0).await?)
+    }
+
     /// The key with a display name, active or revoked.
     pub async fn find_api_key(&self, display_name: &str) -> Result<ApiKey, Error> {
         let mut conn = self.pool.acquire().await?;

@@ -41,15 +41,60 @@ impl EventService for EventApi {
         &self,
         request: Request<WatchEventsRequest>,
     ) -> Result<Response<WatchStream>, Status> {
-        super::caller(&request)?;
+        let caller = super::caller(&request)?;
         let (start, filter, heartbeat) = decode_watch(request.into_inner())?;
         let stream = self.registry.watch_events(start, filter, heartbeat).await?;
         let messages = stream.map(|message| message.map(encode_message).map_err(Status::from));
-        Ok(Response::new(Box::pin(messages)))
+        Ok(Response::new(Box::pin(while_key_active(
+            messages,
+            self.registry.clone(),
+            caller.name,
+        ))))
     }
 }
 
 /// Where the watch starts, what it lets through and how often it beats; every bad field named.
+/// How often a stream asks whether its caller's key was revoked since the stream began: a
+/// revoked key's stream ends within this much (and a heartbeat), with UNAUTHENTICATED.
+pub const KEY_RECHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// `messages` for as long as the key `key` stays active: asked again at the first message
+/// after each [`KEY_RECHECK_INTERVAL`] (heartbeats bring one when nothing happens); once it
+/// is revoked, one UNAUTHENTICATED error and the end of the stream.
+fn while_key_active(
+    messages: impl Stream<Item = Result<WatchEventsResponse, Status>> + Send + 'static,
+    registry: Registry,
+    key: crate::domain::ApiKeyName,
+) -> impl Stream<Item = Result<WatchEventsResponse, Status>> + Send + 'static {
+    let checked = std::time::Instant::now();
+    futures_util::stream::unfold(
+        (Box::pin(messages), registry, checked, false),
+        move |(mut messages, registry, mut checked, ended)| async move {
+            if ended {
+                return None;
+            }
+            let message = messages.next().await?;
+            if checked.elapsed() >= KEY_RECHECK_INTERVAL {
+                checked = std::time::Instant::now();
+                match registry.key_is_active(key).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let revoked = Status::unauthenticated(format!(
+                            "{key} was revoked while this stream was open: the stream ends; \
+                             resume from the last cursor with an active key"
+                        ));
+                        return Some((Err(revoked), (messages, registry, checked, true)));
+                    }
+                    Err(error) => {
+                        return Some((Err(error.into()), (messages, registry, checked, true)));
+                    }
+                }
+            }
+            Some((message, (messages, registry, checked, false)))
+        },
+    )
+}
+
 fn decode_watch(
     request: WatchEventsRequest,
 ) -> Result<(WatchStart, EventFilter, HeartbeatInterval), Error> {

@@ -14,7 +14,7 @@ pub mod gate;
 pub use api_keys::ApiKeyApi;
 pub use articles::ArticleApi;
 pub use claims::ClaimApi;
-pub use events::EventApi;
+pub use events::{EventApi, KEY_RECHECK_INTERVAL};
 
 /// The types and services generated from `proto/factcheck/v1/`.
 pub mod proto {

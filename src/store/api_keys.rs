@@ -70,6 +70,17 @@ pub async fn find_active(
     Ok(row.map(ApiKey::from))
 }
 
+/// Whether the key `id` exists and is not revoked: a long call (an event stream) asks again
+/// as it goes.
+pub async fn is_active(conn: &mut PgConnection, id: uuid::Uuid) -> sqlx::Result<bool> {
+    let active: Option<bool> =
+        sqlx::query_scalar("select revoke_time is null from api_keys where id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(active.unwrap_or(false))
+}
+
 /// Whether any key is active: a registry without one is new and needs its first admin key.
 pub async fn any_active(conn: &mut PgConnection) -> sqlx::Result<bool> {
     sqlx::query_scalar("select exists (select 1 from api_keys where revoke_time is null)")

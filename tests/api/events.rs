@@ -1031,3 +1031,57 @@ async fn a_stream_read_from_postgresql_is_the_same_as_one_served_from_memory() {
         assert_eq!(read, remembered, "{request:?}");
     }
 }
+
+#[tokio::test]
+async fn a_stream_whose_key_is_revoked_ends_with_unauthenticated_within_the_recheck_interval() {
+    let app = spawn_app().await;
+    let created = app
+        .keys
+        .clone()
+        .create_api_key(app.as_role(
+            Role::Admin,
+            proto::CreateApiKeyRequest {
+                api_key: Some(proto::ApiKey {
+                    display_name: "short-lived".into(),
+                    role: proto::Role::Reader.into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let request = WatchEventsRequest {
+        heartbeat_interval: every(Duration::from_millis(100)),
+        ..Default::default()
+    };
+    let mut stream = app
+        .events
+        .clone()
+        .watch_events(with_key(&created.secret, request))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(matches!(next(&mut stream).await, Got::Heartbeat(_)));
+    let revoked_at = Instant::now();
+    app.keys
+        .clone()
+        .revoke_api_key(app.as_role(
+            Role::Admin,
+            proto::RevokeApiKeyRequest {
+                name: created.api_key.unwrap().name,
+            },
+        ))
+        .await
+        .unwrap();
+    let deadline = claim_registry::api::KEY_RECHECK_INTERVAL + Duration::from_secs(5);
+    let ended = loop {
+        match tokio::time::timeout(deadline, stream.message()).await {
+            Ok(Ok(Some(_))) if revoked_at.elapsed() < deadline => continue,
+            Ok(Err(status)) => break status,
+            other => panic!("the stream goes on after its key was revoked: {other:?}"),
+        }
+    };
+    assert_eq!(ended.code(), Code::Unauthenticated, "{ended:?}");
+    assert!(ended.message().contains("revoked"), "{ended:?}");
+}
