@@ -678,7 +678,11 @@ pub fn encode_verdict_step(step: domain::VerdictStep) -> proto::VerdictStep {
         time: Some(encode_time(step.time)),
         note: step.note,
         changed_fields: step.changed,
-        verdict: Some(encode_verdict(step.verdict)),
+        // a past state has no etag: only the verdict as it now stands takes the next step
+        verdict: Some(proto::Verdict {
+            etag: String::new(),
+            ..encode_verdict(step.verdict)
+        }),
     }
 }
 

@@ -276,6 +276,12 @@ async fn a_correction_is_a_new_revision_with_a_note_and_the_earlier_one_stays_re
     assert_eq!(before.explanation, "First reading.");
     assert_eq!(before.revision, 1);
     assert_eq!(steps[1].verdict.as_ref().unwrap().revision, 2);
+    // past states carry no etag: only the verdict as it stands takes the next step
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.verdict.as_ref().unwrap().etag.is_empty())
+    );
 
     // only a published verdict is corrected
     let drafted = create(&app, Role::Reviewer, &claim, draft(Rating::True))
