@@ -658,18 +658,23 @@ impl Registry {
         publisher: &ApiKey,
         request: Option<IdempotencyKey>,
     ) -> Result<Verdict, Error> {
-        self.verdict_step(name, etag, request, |verdict, desk| {
+        self.verdict_step(name, etag, request, |verdict, writers, desk| {
             if verdict.state != VerdictState::Draft {
                 return Err(wrong_state(verdict, "published", "a draft"));
             }
-            if desk.second_review && verdict.reviewer == publisher.display_name {
+            if desk.second_review && writers.contains(&publisher.name.0) {
+                let role = if verdict.reviewer == publisher.display_name {
+                    "drafted"
+                } else {
+                    "edited"
+                };
                 return Err(Error::FailedPrecondition {
                     kind: "SELF_APPROVAL",
                     subject: verdict.name.to_string(),
                     description: format!(
-                        "second review is on: {} was drafted by {:?}, so another reviewer must \
-                         publish it",
-                        verdict.name, verdict.reviewer
+                        "second review is on: {} was {role} by {:?} (drafted by {:?}), so a \
+                         reviewer who did not write it must publish it",
+                        verdict.name, publisher.display_name, verdict.reviewer
                     ),
                 });
             }
@@ -678,6 +683,34 @@ impl Registry {
                 actor: (&publisher.display_name, publisher.name.0),
                 note: "",
                 content: None,
+            })
+        })
+        .await
+    }
+
+    /// Rewrites a draft: its content is replaced, the earlier version kept in its history. A
+    /// published verdict is corrected instead ([`Registry::correct_verdict`]).
+    pub async fn update_verdict(
+        &self,
+        name: VerdictName,
+        content: NewVerdict,
+        etag: Option<i64>,
+        editor: &ApiKey,
+        request: Option<IdempotencyKey>,
+    ) -> Result<Verdict, Error> {
+        self.verdict_step(name, etag, request, |verdict, _, _| {
+            if verdict.state != VerdictState::Draft {
+                return Err(wrong_state(
+                    verdict,
+                    "edited",
+                    "a draft (a published verdict is corrected)",
+                ));
+            }
+            Ok(verdicts::Step {
+                action: VerdictAction::Edited,
+                actor: (&editor.display_name, editor.name.0),
+                note: "",
+                content: Some(&content),
             })
         })
         .await
@@ -694,7 +727,7 @@ impl Registry {
         corrector: &ApiKey,
         request: Option<IdempotencyKey>,
     ) -> Result<Verdict, Error> {
-        self.verdict_step(name, etag, request, |verdict, _| {
+        self.verdict_step(name, etag, request, |verdict, _, _| {
             if verdict.state != VerdictState::Published {
                 return Err(wrong_state(verdict, "corrected", "a published verdict"));
             }
@@ -718,7 +751,7 @@ impl Registry {
         reviewer: &ApiKey,
         request: Option<IdempotencyKey>,
     ) -> Result<Verdict, Error> {
-        self.verdict_step(name, etag, request, |verdict, _| {
+        self.verdict_step(name, etag, request, |verdict, _, _| {
             if verdict.state == VerdictState::Withdrawn {
                 return Err(wrong_state(
                     verdict,
@@ -745,7 +778,7 @@ impl Registry {
         name: VerdictName,
         etag: Option<i64>,
         request: Option<IdempotencyKey>,
-        step: impl FnOnce(&Verdict, &Desk) -> Result<verdicts::Step<'a>, Error>,
+        step: impl FnOnce(&Verdict, &[Uuid], &Desk) -> Result<verdicts::Step<'a>, Error>,
     ) -> Result<Verdict, Error> {
         let mut tx = self.pool.begin().await?;
         if earlier(&mut tx, request.as_ref()).await?.is_some() {
@@ -765,7 +798,8 @@ impl Registry {
                 verdict.version
             )));
         }
-        let step = step(&verdict, &self.desk)?;
+        let writers = verdicts::writers(&mut tx, name.id).await?;
+        let step = step(&verdict, &writers, &self.desk)?;
         let after = verdicts::take_step(&mut tx, verdict, step).await?;
         remember(&mut tx, request.as_ref(), &name.to_string()).await?;
         tx.commit().await?;

@@ -29,7 +29,7 @@ use super::proto::{
 };
 use super::proto::{
     ExportedClaimReview, ImportClaimReviewsRequest, ImportClaimReviewsResponse,
-    ListClaimReviewsRequest, ListClaimReviewsResponse,
+    ListClaimReviewsRequest, ListClaimReviewsResponse, UpdateVerdictRequest, UpdateVerdictResponse,
 };
 use crate::domain::claim_review;
 use crate::domain::{
@@ -422,6 +422,34 @@ impl ClaimService for ClaimApi {
             .publish_verdict(name, etag, &caller, key)
             .await?;
         Ok(Response::new(PublishVerdictResponse {
+            verdict: Some(encode_verdict(verdict)),
+        }))
+    }
+
+    async fn update_verdict(
+        &self,
+        request: Request<UpdateVerdictRequest>,
+    ) -> Result<Response<UpdateVerdictResponse>, Status> {
+        let caller = super::caller(&request)?;
+        let request = request.into_inner();
+        let key = idempotency_key(
+            &caller,
+            &request.request_id,
+            "/factcheck.v1.ClaimService/UpdateVerdict",
+            &request,
+        )?;
+        let mut v = Violations::default();
+        let name = v.check(VerdictName::parse(&request.name), "name");
+        let content = v.take(new_verdict(request.verdict));
+        let etag = v.check(verdict_etag(&request.etag), "etag");
+        let (Some(name), Some(content), Some(etag)) = (name, content, etag) else {
+            return Err(v.into_error().into());
+        };
+        let verdict = self
+            .registry
+            .update_verdict(name, content, etag, &caller, key)
+            .await?;
+        Ok(Response::new(UpdateVerdictResponse {
             verdict: Some(encode_verdict(verdict)),
         }))
     }

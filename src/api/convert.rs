@@ -672,6 +672,7 @@ pub fn encode_verdict_step(step: domain::VerdictStep) -> proto::VerdictStep {
             VerdictAction::Published => proto::VerdictAction::Published,
             VerdictAction::Corrected => proto::VerdictAction::Corrected,
             VerdictAction::Withdrawn => proto::VerdictAction::Withdrawn,
+            VerdictAction::Edited => proto::VerdictAction::Edited,
         }
         .into(),
         actor: step.actor,

@@ -179,6 +179,7 @@ fn event_type(value: i32, field: &str) -> Result<EventType, Error> {
         Ok(P::VerdictPublished) => EventType::VerdictPublished,
         Ok(P::VerdictCorrected) => EventType::VerdictCorrected,
         Ok(P::VerdictWithdrawn) => EventType::VerdictWithdrawn,
+        Ok(P::VerdictEdited) => EventType::VerdictEdited,
         Ok(P::Unspecified) | Err(_) => {
             return Err(Error::invalid(
                 field,
@@ -205,6 +206,7 @@ fn encode_type(event_type: Option<EventType>) -> proto::EventType {
         Some(EventType::VerdictPublished) => P::VerdictPublished,
         Some(EventType::VerdictCorrected) => P::VerdictCorrected,
         Some(EventType::VerdictWithdrawn) => P::VerdictWithdrawn,
+        Some(EventType::VerdictEdited) => P::VerdictEdited,
     }
 }
 

@@ -34,7 +34,7 @@ use crate::error::Error;
 /// Every method of our services and the least role that may call it: the service's whole
 /// authorization policy in one table, which the [`gate`] enforces before a request is decoded.
 /// A test checks that it lists exactly the methods of `proto/`.
-pub const METHODS: [(&str, Role); 28] = [
+pub const METHODS: [(&str, Role); 29] = [
     (
         "/factcheck.v1.ArticleService/CreateArticle",
         Role::Submitter,
@@ -49,6 +49,7 @@ pub const METHODS: [(&str, Role); 28] = [
     ("/factcheck.v1.ClaimService/ListVerdicts", Role::Reader),
     ("/factcheck.v1.ClaimService/GetVerdict", Role::Reader),
     ("/factcheck.v1.ClaimService/PublishVerdict", Role::Reviewer),
+    ("/factcheck.v1.ClaimService/UpdateVerdict", Role::Reviewer),
     ("/factcheck.v1.ClaimService/CorrectVerdict", Role::Reviewer),
     ("/factcheck.v1.ClaimService/WithdrawVerdict", Role::Reviewer),
     (

@@ -45,6 +45,8 @@ pub enum EventType {
     VerdictCorrected,
     /// A verdict was withdrawn.
     VerdictWithdrawn,
+    /// A draft verdict was rewritten before publication.
+    VerdictEdited,
 }
 
 /// A committed change as the stream delivers it.

@@ -136,6 +136,8 @@ pub enum VerdictAction {
     Corrected,
     /// Taken back, with a reason.
     Withdrawn,
+    /// A draft's content rewritten before publication.
+    Edited,
 }
 
 impl VerdictAction {
@@ -146,6 +148,7 @@ impl VerdictAction {
             VerdictAction::Published => "published",
             VerdictAction::Corrected => "corrected",
             VerdictAction::Withdrawn => "withdrawn",
+            VerdictAction::Edited => "edited",
         }
     }
 
@@ -156,6 +159,7 @@ impl VerdictAction {
             VerdictAction::Published,
             VerdictAction::Corrected,
             VerdictAction::Withdrawn,
+            VerdictAction::Edited,
         ]
         .into_iter()
         .find(|a| a.as_str() == value)

@@ -17,7 +17,7 @@ use crate::domain::{
 /// Every kind of change the log's triggers write, as stored, with the event type it is streamed
 /// as. A kind added by a migration is streamed at once, without a type, until its line is added
 /// here (with its `EventType` and its value in `events.proto`).
-const KINDS: [(&str, EventType); 11] = [
+const KINDS: [(&str, EventType); 12] = [
     ("article_created", EventType::ArticleCreated),
     ("claim_created", EventType::ClaimCreated),
     ("claim_updated", EventType::ClaimUpdated),
@@ -29,6 +29,7 @@ const KINDS: [(&str, EventType); 11] = [
     ("verdict_published", EventType::VerdictPublished),
     ("verdict_corrected", EventType::VerdictCorrected),
     ("verdict_withdrawn", EventType::VerdictWithdrawn),
+    ("verdict_edited", EventType::VerdictEdited),
 ];
 
 /// The advisory lock that lets one replica prune at a time; any number that no other code uses.
@@ -284,6 +285,7 @@ mod tests {
             EventType::VerdictPublished,
             EventType::VerdictCorrected,
             EventType::VerdictWithdrawn,
+            EventType::VerdictEdited,
         ];
         for t in all {
             let kind = stored_kind(t);

@@ -327,9 +327,14 @@ pub async fn take_step(
             after.publisher = Some(step.actor.0.to_owned());
         }
         VerdictAction::Withdrawn => after.state = VerdictState::Withdrawn,
-        VerdictAction::Corrected => {
-            let content = step.content.expect("a correction carries its content");
-            after.revision += 1;
+        VerdictAction::Corrected | VerdictAction::Edited => {
+            let content = step
+                .content
+                .expect("a correction or an edit carries its content");
+            // a correction publishes a new revision; an edited draft has published none
+            if step.action == VerdictAction::Corrected {
+                after.revision += 1;
+            }
             after.rating = content.rating;
             after.textual_rating = content.textual_rating.clone();
             after.explanation = content.explanation.clone();
@@ -687,4 +692,16 @@ pub async fn exportable(
         page.next_key = page.items.last().and_then(|v| v.publish_time).map(time_key);
     }
     Ok(page)
+}
+
+/// The keys that wrote a verdict: drafted it or edited the draft. With second review on, none
+/// of them may publish it.
+pub async fn writers(conn: &mut PgConnection, verdict: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "select distinct actor_key_id from verdict_history \
+         where verdict_id = $1 and action in ('drafted', 'edited')",
+    )
+    .bind(verdict)
+    .fetch_all(conn)
+    .await
 }

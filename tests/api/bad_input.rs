@@ -92,6 +92,7 @@ const REVOKE_API_KEY: &str = "/factcheck.v1.ApiKeyService/RevokeApiKey";
 const WATCH_EVENTS: &str = "/factcheck.v1.EventService/WatchEvents";
 const GET_VERDICT: &str = "/factcheck.v1.ClaimService/GetVerdict";
 const PUBLISH_VERDICT: &str = "/factcheck.v1.ClaimService/PublishVerdict";
+const UPDATE_VERDICT: &str = "/factcheck.v1.ClaimService/UpdateVerdict";
 const CORRECT_VERDICT: &str = "/factcheck.v1.ClaimService/CorrectVerdict";
 const WITHDRAW_VERDICT: &str = "/factcheck.v1.ClaimService/WithdrawVerdict";
 const LIST_VERDICT_HISTORY: &str = "/factcheck.v1.ClaimService/ListVerdictHistory";
@@ -108,7 +109,7 @@ const LIST_CLAIM_MATCHES: &str = "/factcheck.v1.ClaimService/ListClaimMatches";
 const REVIEW_CLAIM_MATCHES: &str = "/factcheck.v1.ClaimService/ReviewClaimMatches";
 
 /// Every method of the API: the wire and framing cases send each of them garbage.
-const METHODS: [&str; 28] = [
+const METHODS: [&str; 29] = [
     CREATE_ARTICLE,
     GET_ARTICLE,
     LIST_ARTICLES,
@@ -125,6 +126,7 @@ const METHODS: [&str; 28] = [
     WATCH_EVENTS,
     GET_VERDICT,
     PUBLISH_VERDICT,
+    UPDATE_VERDICT,
     CORRECT_VERDICT,
     WITHDRAW_VERDICT,
     LIST_VERDICT_HISTORY,
@@ -1208,6 +1210,31 @@ fn desk_cases() -> Vec<Case> {
                 ..Default::default()
             },
             &["request_id"],
+        ),
+        typed(
+            "an edit without its content",
+            UPDATE_VERDICT,
+            Role::Reviewer,
+            proto::UpdateVerdictRequest {
+                name: SOME_VERDICT.into(),
+                ..Default::default()
+            },
+            &["verdict"],
+        ),
+        typed(
+            "an edit of a name that is not a verdict's, with a blank explanation",
+            UPDATE_VERDICT,
+            Role::Reviewer,
+            proto::UpdateVerdictRequest {
+                name: "claims/x".into(),
+                verdict: Some(Verdict {
+                    rating: proto::Rating::True.into(),
+                    explanation: " ".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &["name", "verdict.explanation"],
         ),
         typed(
             "a correction's request id that is not a UUID",

@@ -501,3 +501,92 @@ async fn a_lifecycle_step_retried_with_its_request_id_is_taken_once_and_a_reused
         .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
 }
+
+async fn update(
+    app: &TestApp,
+    role: Role,
+    name: &str,
+    verdict: Verdict,
+) -> Result<Verdict, Status> {
+    let request = claim_registry::api::proto::UpdateVerdictRequest {
+        name: name.into(),
+        verdict: Some(verdict),
+        etag: String::new(),
+        request_id: String::new(),
+    };
+    Ok(app
+        .claims
+        .clone()
+        .update_verdict(app.as_role(role, request))
+        .await?
+        .into_inner()
+        .verdict
+        .unwrap())
+}
+
+#[tokio::test]
+async fn a_draft_is_rewritten_in_place_and_with_second_review_no_one_who_wrote_it_publishes_it() {
+    let app = spawn_app().await;
+    let desk = app
+        .replica_with_desk(Desk {
+            second_review: true,
+            ..Desk::default()
+        })
+        .await;
+    let claim = new_claim(&desk).await;
+    let drafted = create(&desk, Role::Reviewer, &claim, draft(Rating::False))
+        .await
+        .unwrap();
+    // the admin (another reviewer) rewrites the reviewer's draft
+    let edited = update(
+        &desk,
+        Role::Admin,
+        &drafted.name,
+        content(Rating::MostlyFalse, "One figure holds."),
+    )
+    .await
+    .unwrap();
+    assert_eq!(edited.name, drafted.name);
+    assert_eq!(edited.state(), VerdictState::Draft);
+    assert_eq!(edited.rating(), Rating::MostlyFalse);
+    assert_eq!(edited.revision, 0, "a draft has published no revision");
+    assert_ne!(edited.etag, drafted.etag);
+    let steps = history(&desk, &drafted.name).await;
+    assert_eq!(
+        steps.iter().map(|s| s.action()).collect::<Vec<_>>(),
+        [VerdictAction::Drafted, VerdictAction::Edited]
+    );
+    assert_eq!(steps[1].changed_fields, ["rating", "explanation"]);
+    assert_eq!(steps[0].verdict.as_ref().unwrap().rating(), Rating::False);
+
+    // neither its author nor its editor may publish it; the claim stays unreviewed meanwhile
+    for role in [Role::Reviewer, Role::Admin] {
+        let refused = publish(&desk, role, &drafted.name).await.unwrap_err();
+        assert_eq!(precondition(&refused), "SELF_APPROVAL", "{role}");
+    }
+    assert_eq!(
+        desk.get_claim(&claim).await.unwrap().review_state(),
+        ReviewState::Unreviewed
+    );
+
+    // once published, it is corrected, not edited
+    let no_review = new_claim(&app).await;
+    let given = create(&app, Role::Reviewer, &no_review, content(Rating::True, "x"))
+        .await
+        .unwrap();
+    let refused = update(
+        &app,
+        Role::Reviewer,
+        &given.name,
+        content(Rating::False, "y"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(precondition(&refused), "VERDICT_STATE");
+    assert!(refused.message().contains("corrected"), "{refused:?}");
+    // and a reader may not edit
+    let denied = update(&app, Role::Reader, &drafted.name, draft(Rating::True))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+}
