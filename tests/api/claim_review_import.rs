@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tonic::Code;
 
 use crate::claim_review::{claim_review, errors, object, schema, verdict};
-use crate::helpers::{SAMPLE, TestApp, quote, spawn_app};
+use crate::helpers::{SAMPLE, TestApp, quote, spawn_app, spawn_app_with_model};
 
 /// JSON as the protobuf `Value` a client sends.
 fn to_value(json: Value) -> prost_types::Value {
@@ -559,4 +559,46 @@ async fn an_import_needs_the_reviewer_role_and_a_document_of_at_most_a_thousand_
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     assert!(status.message().contains("1001 records"), "{status:?}");
     assert_eq!(app.count("claims").await, 0);
+}
+
+#[tokio::test]
+async fn a_new_claim_repeating_an_imported_review_shows_the_other_organisations_verdict() {
+    let app = spawn_app_with_model(claim_registry::search::Thresholds::default()).await;
+    let reply = import(
+        &app,
+        review(
+            "https://other.example/unemployment",
+            "The unemployment rate fell to 3.5 percent in September",
+            "Pants on Fire",
+        ),
+    )
+    .await
+    .unwrap();
+    let imported = claim_of(&reply.records[0].verdict);
+    // the imported claim is embedded before the new one is registered
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let article = app
+        .create_article("https://news.example/jobs", SAMPLE)
+        .await;
+    let repeated = app
+        .create_claim(
+            "In September the unemployment rate dropped to 3.5 percent",
+            vec![quote(&article, "stop the bloodshed")],
+        )
+        .await;
+    let started = std::time::Instant::now();
+    let read = loop {
+        let read = app.get_claim(&repeated.name).await.unwrap();
+        if read.previously_checked.is_some() || started.elapsed().as_secs() >= 10 {
+            break read;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let previously = read
+        .previously_checked
+        .expect("the repeated claim is linked to the imported review");
+    assert_eq!(previously.claim, imported);
+    let verdict = previously.verdict.unwrap();
+    assert_eq!(verdict.textual_rating, "Pants on Fire");
+    assert_eq!(verdict.review_url, "https://other.example/unemployment");
 }
