@@ -149,9 +149,10 @@ fn class(word: &str) -> u16 {
     let classes = match word {
         "average" | "best" | "better" | "bigger" | "biggest" | "ever" | "every" | "fewer"
         | "first" | "greater" | "greatest" | "half" | "higher" | "highest" | "larger"
-        | "largest" | "last" | "least" | "less" | "lower" | "lowest" | "more" | "most"
-        | "only" | "record" | "smaller" | "smallest" | "than" | "times" | "twice" | "worse"
-        | "worst" => COMPARISON,
+        | "largest" | "last" | "least" | "less" | "lower" | "lowest" | "more" | "most" | "only"
+        | "record" | "smaller" | "smallest" | "than" | "times" | "twice" | "worse" | "worst" => {
+            COMPARISON
+        }
         "added" | "created" | "cut" | "cuts" | "declined" | "decrease" | "decreased"
         | "decreases" | "doubled" | "down" | "dropped" | "fallen" | "fell" | "gained" | "grew"
         | "grown" | "halved" | "increase" | "increased" | "increases" | "lost" | "quadrupled"
@@ -385,7 +386,10 @@ mod tests {
         assert!(crime > bloodshed, "{crime} vs {bloodshed}");
         assert!(blocked > unacceptable, "{blocked} vs {unacceptable}");
         // spread enough to triage by: the checkable claim in the upper half, well above
-        assert!(crime >= 0.6 && crime - bloodshed >= 0.1, "{crime} vs {bloodshed}");
+        assert!(
+            crime >= 0.6 && crime - bloodshed >= 0.1,
+            "{crime} vs {bloodshed}"
+        );
     }
 
     #[test]
