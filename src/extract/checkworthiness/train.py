@@ -14,8 +14,8 @@ command:
         # nested out-of-fold scores, for ../shared/eval/score.py to compute the same estimate
     python3 src/extract/checkworthiness/train.py --jobs 1 …    # one process (default: one per core)
 
-The settings (how many epochs, how much the rare positive class weighs) are chosen among
-SETTINGS by leave-one-debate-out MAP, and the estimate of how well that whole procedure works is
+The setting (how many epochs of SGD, the strength of regularization) is chosen among SETTINGS
+by leave-one-debate-out MAP, and the estimate of how well that whole procedure works is
 nested: each debate is scored by a model trained on the other 18 with the settings that won a
 leave-one-debate-out over those 18 alone, so the held-out debate chooses nothing. The shipped
 model is trained on all 19 debates with the settings that win over all 19, then rescaled (Platt:
