@@ -20,20 +20,28 @@ use foldhash::fast::FixedState;
 const MODEL: &str = include_str!("model.tsv");
 
 /// The model's weights by the FNV-1a hash of the feature's name, so that scoring builds no
-/// strings (64 bits: no two of the model's features collide).
+/// strings (64 bits: no two of the model's features collide), each with the word classes
+/// ([`CLASSES`]) of a `w:` feature: the lookup that finds a word's weight finds its classes.
 /// Hashed with foldhash rather than SipHash: the lookups are the scorer's hot path, and the
 /// keys come from the shipped model, not from callers.
-fn weights() -> &'static HashMap<u64, f32, FixedState> {
-    static WEIGHTS: OnceLock<HashMap<u64, f32, FixedState>> = OnceLock::new();
+fn weights() -> &'static HashMap<u64, (f32, u16), FixedState> {
+    static WEIGHTS: OnceLock<HashMap<u64, (f32, u16), FixedState>> = OnceLock::new();
     WEIGHTS.get_or_init(|| {
-        MODEL
+        let mut weights: HashMap<u64, (f32, u16), FixedState> = MODEL
             .lines()
             .filter(|line| !line.starts_with('#'))
             .filter_map(|line| {
                 let (feature, weight) = line.split_once('\t')?;
-                Some((Fnv::new().add(feature).finish(), weight.parse().ok()?))
+                Some((Fnv::new().add(feature).finish(), (weight.parse().ok()?, 0)))
             })
-            .collect()
+            .collect();
+        for (bit, words) in CLASSES {
+            for word in words {
+                let hash = Fnv::new().add("w:").add(word).finish();
+                weights.entry(hash).or_insert((0.0, 0)).1 |= bit;
+            }
+        }
+        weights
     })
 }
 
@@ -68,8 +76,7 @@ fn dense_weights() -> &'static [f32; 17] {
         DENSE.map(|name| {
             weights()
                 .get(&Fnv::new().add(name).finish())
-                .copied()
-                .unwrap_or(0.0)
+                .map_or(0.0, |&(weight, _)| weight)
         })
     })
 }
@@ -143,60 +150,157 @@ const FIRST_PERSON: u16 = 1 << 6;
 const SECOND_PERSON: u16 = 1 << 7;
 const PAST: u16 = 1 << 8;
 
-/// The classes a lower-cased word belongs to: the same lists as train.py's, so that a match
-/// (no allocation, no hashing) decides it on the scorer's hot path.
-fn class(word: &str) -> u16 {
-    let classes = match word {
-        "average" | "best" | "better" | "bigger" | "biggest" | "ever" | "every" | "fewer"
-        | "first" | "greater" | "greatest" | "half" | "higher" | "highest" | "larger"
-        | "largest" | "last" | "least" | "less" | "lower" | "lowest" | "more" | "most" | "only"
-        | "record" | "smaller" | "smallest" | "than" | "times" | "twice" | "worse" | "worst" => {
-            COMPARISON
-        }
-        "added" | "created" | "cut" | "cuts" | "declined" | "decrease" | "decreased"
-        | "decreases" | "doubled" | "down" | "dropped" | "fallen" | "fell" | "gained" | "grew"
-        | "grown" | "halved" | "increase" | "increased" | "increases" | "lost" | "quadrupled"
-        | "raised" | "risen" | "rising" | "rose" | "since" | "tripled" | "up" | "went" => CHANGE,
-        "because" | "cause" | "caused" | "causes" | "consequence" | "due" | "led" | "result"
-        | "resulted" | "results" | "thanks" | "therefore" => CAUSE,
-        "billion" | "billions" | "dollars" | "dozen" | "dozens" | "hundred" | "hundreds"
-        | "million" | "millions" | "number" | "percent" | "percentage" | "rate" | "tax"
-        | "taxes" | "thousand" | "thousands" | "trillion" | "trillions" => QUANTITY,
-        "believe" | "disgrace" | "feel" | "great" | "guess" | "hate" | "hope" | "horrible"
-        | "important" | "let" | "love" | "must" | "need" | "opinion" | "ought" | "proud"
-        | "should" | "terrible" | "think" | "unacceptable" | "want" | "wish" | "wonderful" => {
-            OPINION
-        }
-        "could" | "going" | "gonna" | "ll" | "may" | "might" | "plan" | "promise" | "shall"
-        | "will" | "would" => FUTURE,
-        "i" | "me" | "my" | "our" | "us" | "we" => FIRST_PERSON,
-        "you" | "your" => SECOND_PERSON,
-        "did" | "had" | "was" | "were" => PAST,
-        _ => 0,
-    };
-    // a past tense or participle ("increased" is a change and past, "need" opinion and "past")
-    if word.len() >= 4 && word.ends_with("ed") {
-        classes | PAST
-    } else {
-        classes
-    }
+/// The word classes of the sentence-level features and their words: the lists of train.py.
+const CLASSES: [(u16, &[&str]); 9] = [
+    (
+        COMPARISON,
+        &[
+            "average", "best", "better", "bigger", "biggest", "ever", "every", "fewer", "first",
+            "greater", "greatest", "half", "higher", "highest", "larger", "largest", "last",
+            "least", "less", "lower", "lowest", "more", "most", "only", "record", "smaller",
+            "smallest", "than", "times", "twice", "worse", "worst",
+        ],
+    ),
+    (
+        CHANGE,
+        &[
+            "added",
+            "created",
+            "cut",
+            "cuts",
+            "declined",
+            "decrease",
+            "decreased",
+            "decreases",
+            "doubled",
+            "down",
+            "dropped",
+            "fallen",
+            "fell",
+            "gained",
+            "grew",
+            "grown",
+            "halved",
+            "increase",
+            "increased",
+            "increases",
+            "lost",
+            "quadrupled",
+            "raised",
+            "risen",
+            "rising",
+            "rose",
+            "since",
+            "tripled",
+            "up",
+            "went",
+        ],
+    ),
+    (
+        CAUSE,
+        &[
+            "because",
+            "cause",
+            "caused",
+            "causes",
+            "consequence",
+            "due",
+            "led",
+            "result",
+            "resulted",
+            "results",
+            "thanks",
+            "therefore",
+        ],
+    ),
+    (
+        QUANTITY,
+        &[
+            "billion",
+            "billions",
+            "dollars",
+            "dozen",
+            "dozens",
+            "hundred",
+            "hundreds",
+            "million",
+            "millions",
+            "number",
+            "percent",
+            "percentage",
+            "rate",
+            "tax",
+            "taxes",
+            "thousand",
+            "thousands",
+            "trillion",
+            "trillions",
+        ],
+    ),
+    (
+        OPINION,
+        &[
+            "believe",
+            "disgrace",
+            "feel",
+            "great",
+            "guess",
+            "hate",
+            "hope",
+            "horrible",
+            "important",
+            "let",
+            "love",
+            "must",
+            "need",
+            "opinion",
+            "ought",
+            "proud",
+            "should",
+            "terrible",
+            "think",
+            "unacceptable",
+            "want",
+            "wish",
+            "wonderful",
+        ],
+    ),
+    (
+        FUTURE,
+        &[
+            "could", "going", "gonna", "ll", "may", "might", "plan", "promise", "shall", "will",
+            "would",
+        ],
+    ),
+    (FIRST_PERSON, &["i", "me", "my", "our", "us", "we"]),
+    (SECOND_PERSON, &["you", "your"]),
+    (PAST, &["did", "had", "was", "were"]),
+];
+
+/// A past tense or participle by its ending ("increased" is a change and past, "need" opinion
+/// and, by this rule as in train.py, past).
+fn ends_in_ed(word: &str) -> bool {
+    word.len() >= 4 && word.ends_with("ed")
 }
 
-/// Whether the sentence has a year: a run of four ASCII digits starting 19 or 20.
+/// Whether the sentence has a year: a run of four ASCII digits starting 19 or 20. (Bytes, not
+/// characters: no byte of a multi-byte UTF-8 character is an ASCII digit or letter.)
 fn has_year(sentence: &str) -> bool {
     sentence
-        .split(|c: char| !c.is_ascii_digit())
-        .any(|run| run.len() == 4 && (run.starts_with("19") || run.starts_with("20")))
+        .as_bytes()
+        .split(|b| !b.is_ascii_digit())
+        .any(|run| run.len() == 4 && (run.starts_with(b"19") || run.starts_with(b"20")))
 }
 
 /// Capitalised words after the first (runs of ASCII letters, "I" aside), up to four, over four:
 /// names of people, places and organisations, which checkable statements tend to have.
 fn names(sentence: &str) -> f32 {
     let capitalised = sentence
-        .split(|c: char| !c.is_ascii_alphabetic())
+        .as_bytes()
+        .split(|b| !b.is_ascii_alphabetic())
         .filter(|run| !run.is_empty())
         .skip(1)
-        .filter(|run| run.as_bytes()[0].is_ascii_uppercase() && *run != "I")
+        .filter(|run| run[0].is_ascii_uppercase() && *run != b"I")
         .count();
     capitalised.min(4) as f32 / 4.0
 }
@@ -208,7 +312,6 @@ pub fn score(sentence: &str) -> f32 {
     let weights = weights();
     let dense = dense_weights();
     let words = words(sentence);
-    let by_hash = |hash: u64| weights.get(&hash).copied().unwrap_or(0.0);
     let flag = |on: bool| f32::from(u8::from(on));
     // each word and word pair counts once, however often it occurs (as in train.py)
     let mut features: Vec<u64> = words
@@ -225,7 +328,16 @@ pub fn score(sentence: &str) -> f32 {
     }));
     features.sort_unstable();
     features.dedup();
-    let ngrams: f32 = features.iter().map(|&f| by_hash(f)).sum();
+    let (mut ngrams, mut classes) = (0.0, 0);
+    for feature in &features {
+        if let Some(&(weight, class)) = weights.get(feature) {
+            ngrams += weight;
+            classes |= class;
+        }
+    }
+    if words.iter().any(|w| ends_in_ed(w)) {
+        classes |= PAST;
+    }
     let mut z = dense[BIAS];
     if !features.is_empty() {
         z += NGRAM_SCALE / (features.len() as f32).sqrt() * ngrams;
@@ -233,7 +345,6 @@ pub fn score(sentence: &str) -> f32 {
     let has_number = words.iter().any(|w| w == "0");
     let money_or_percent = flag(sentence.contains('$'))
         + flag(sentence.contains('%') || words.iter().any(|w| w == "percent"));
-    let classes = words.iter().fold(0, |classes, w| classes | class(w));
     let values = [
         words.len().min(40) as f32 / 20.0,
         flag(has_number),
@@ -283,6 +394,36 @@ mod tests {
                 (actual - expected).abs() < 1e-4,
                 "{sentence:?}: {actual} != {expected}"
             );
+        }
+    }
+
+    /// The classes of a word, as `score` finds them.
+    fn class(word: &str) -> u16 {
+        let hash = Fnv::new().add("w:").add(word).finish();
+        let listed = weights().get(&hash).map_or(0, |&(_, class)| class);
+        listed | if ends_in_ed(word) { PAST } else { 0 }
+    }
+
+    #[test]
+    fn the_word_classes_are_the_lists_of_the_training_script() {
+        let script = include_str!("train.py");
+        let names = [
+            "COMPARISON",
+            "CHANGE",
+            "CAUSE",
+            "QUANTITY",
+            "OPINION",
+            "FUTURE",
+            "FIRST_PERSON",
+            "SECOND_PERSON",
+            "PAST",
+        ];
+        for (name, (_, words)) in names.iter().zip(CLASSES) {
+            let start = script.find(&format!("\n{name} = {{")).expect(name);
+            let list = &script[start..start + script[start..].find('}').unwrap()];
+            let mut listed: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
+            listed.sort_unstable();
+            assert_eq!(listed, words, "{name}");
         }
     }
 
