@@ -7,9 +7,9 @@
 //! greetings, questions and vague talk. The features here must stay those of `train.py`
 //! (`golden.tsv` and a test keep them so). The score is rescaled for triage: it reads as the
 //! probability of being worth checking if worth-checking and other statements were equally
-//! common (the debates have 2.7% of the first), so a checkable statement scores well above the
-//! middle and rhetoric well below, and a reviewers' queue ordered by it is ordered as the model
-//! ranks.
+//! common (the debates have 2.7% of the first), rather than a number near 0 for almost every
+//! statement: checkable statements tend to score above the middle, opinion and rhetoric lower
+//! (on the hand-labelled news statements, medians 0.67 and 0.49). The rescaling changes no order.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
