@@ -13,6 +13,10 @@ import json
 import os
 import sys
 
+# the training script's average precision, the same measure as for the debates
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src", "extract", "checkworthiness"))
+from train import average_precision  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LABELS = os.path.join(ROOT, "tests", "data", "checkworthiness_news_labels.tsv")
 POLNEAR = os.path.join(ROOT, "..", "shared", "eval", "quotes", "polnear_dev.jsonl")
@@ -36,15 +40,6 @@ def statements():
         rows.append((f"{article}:{start}-{end}", text, int(label)))
     return rows
 
-
-def average_precision(scored):
-    scored = sorted(scored, key=lambda x: -x[0])
-    hits, total = 0, 0.0
-    for rank, (_, y) in enumerate(scored, 1):
-        if y:
-            hits += 1
-            total += hits / rank
-    return total / hits
 
 
 def roc_auc(scored):
