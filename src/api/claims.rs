@@ -572,7 +572,9 @@ impl ClaimService for ClaimApi {
                 Error::invalid("document", "is required: a ClaimReview JSON-LD document").into(),
             );
         }
-        let count = claim_review::count_records(&document);
+        // reading the records is cheap next to importing them: the message's size bounds it
+        let records = claim_review::records(&document);
+        let count = records.len();
         if count > claim_review::MAX_IMPORT_RECORDS {
             return Err(Error::invalid(
                 "document",
@@ -584,10 +586,7 @@ impl ClaimService for ClaimApi {
             )
             .into());
         }
-        let report = self
-            .registry
-            .import_claim_reviews(claim_review::records(&document), &caller)
-            .await?;
+        let report = self.registry.import_claim_reviews(records, &caller).await?;
         let count_of =
             |outcome: ImportOutcome| report.iter().filter(|l| l.outcome == outcome).count() as i32;
         Ok(Response::new(ImportClaimReviewsResponse {

@@ -11,8 +11,8 @@
 mod read;
 
 pub use read::{
-    ImportedReview, MAX_APPEARANCES, MAX_IMPORT_RECORDS, Record, Refusal, count_records,
-    parse_date, rating_of_label, records,
+    ImportedReview, MAX_APPEARANCES, MAX_IMPORT_RECORDS, Record, Refusal, parse_date,
+    rating_of_label, records,
 };
 
 use serde_json::{Value, json};
