@@ -59,6 +59,37 @@ enum Command {
     /// Find the claims each query repeats, with the service's search and thresholds: JSON lines
     /// {"id", "query"} in, {"id", "matches": [{"id", "score", "decision"?}]} out.
     Match(MatchArgs),
+    /// For developers: learn the extractor's tagger from annotated articles (PolNeAR's format),
+    /// or measure it by cross-validation by article.
+    #[command(subcommand)]
+    Tagger(TaggerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TaggerCommand {
+    /// Learn from every article and write the model that ships (model.bin and cues.tsv).
+    Train {
+        /// Annotated articles: JSON lines {"id", "text", "quotes": [...]}.
+        data: PathBuf,
+        /// Passes over the articles.
+        #[arg(long, default_value_t = crate::extract::tagger::train::EPOCHS)]
+        epochs: usize,
+        /// Where to write model.bin and cues.tsv.
+        #[arg(long, default_value = "src/extract/tagger")]
+        output: PathBuf,
+    },
+    /// Print each article's quotes from a model learnt on the other folds alone, as JSON lines
+    /// for the evaluation's score.py, in the input's order.
+    Cv {
+        /// Annotated articles: JSON lines {"id", "text", "quotes": [...]}.
+        data: PathBuf,
+        /// How many folds; articles are dealt to folds by the hash of their id.
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Passes over the articles.
+        #[arg(long, default_value_t = crate::extract::tagger::train::EPOCHS)]
+        epochs: usize,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -324,6 +355,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Extract { input } => crate::extract_cli::extract(input.as_deref()),
         Command::Checkworthiness { input } => crate::extract_cli::checkworthiness(input.as_deref()),
+        Command::Tagger(TaggerCommand::Train {
+            data,
+            epochs,
+            output,
+        }) => crate::tagger_cli::train(&data, epochs, &output),
+        Command::Tagger(TaggerCommand::Cv {
+            data,
+            folds,
+            epochs,
+        }) => crate::tagger_cli::cross_validate(&data, folds, epochs),
         // blocking work (embedding, searching) on a thread of its own, off the async runtime
         Command::Match(args) => tokio::task::spawn_blocking(move || {
             crate::match_cli::run(&crate::match_cli::MatchOptions {

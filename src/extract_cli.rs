@@ -65,32 +65,42 @@ pub fn extract(input: Option<&Path>) -> anyhow::Result<()> {
             )
         })?;
         let found = extract::extract(&article.text);
-        let quotes: Vec<QuoteOut<'_>> = found
-            .iter()
-            .map(|q| QuoteOut {
-                quote: &q.quote.text,
-                start: q.quote.span.start,
-                end: q.quote.span.end,
-                speaker: q.speaker.as_ref().map(|s| s.text.as_str()),
-                speaker_start: q.speaker.as_ref().map(|s| s.span.start),
-                speaker_end: q.speaker.as_ref().map(|s| s.span.end),
-                resolved_speaker: q.resolved_speaker.as_deref(),
-                verb: q.cue.as_ref().map(|c| c.text.as_str()),
-                kind: match q.kind {
-                    QuoteKind::Direct => "direct",
-                    QuoteKind::Indirect => "indirect",
-                    QuoteKind::Mixed => "mixed",
-                },
-                checkworthiness: q.checkworthiness,
-            })
-            .collect();
-        serde_json::to_writer(
-            &mut out,
-            &serde_json::json!({ "id": article.id, "quotes": quotes }),
-        )?;
-        out.write_all(b"\n")?;
+        write_quotes(&mut out, &article.id, &found)?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Writes one article's quotes as a line of `score.py`'s format.
+pub(crate) fn write_quotes(
+    out: &mut impl Write,
+    id: &serde_json::Value,
+    found: &[extract::ExtractedQuote],
+) -> anyhow::Result<()> {
+    let quotes: Vec<QuoteOut<'_>> = found
+        .iter()
+        .map(|q| QuoteOut {
+            quote: &q.quote.text,
+            start: q.quote.span.start,
+            end: q.quote.span.end,
+            speaker: q.speaker.as_ref().map(|s| s.text.as_str()),
+            speaker_start: q.speaker.as_ref().map(|s| s.span.start),
+            speaker_end: q.speaker.as_ref().map(|s| s.span.end),
+            resolved_speaker: q.resolved_speaker.as_deref(),
+            verb: q.cue.as_ref().map(|c| c.text.as_str()),
+            kind: match q.kind {
+                QuoteKind::Direct => "direct",
+                QuoteKind::Indirect => "indirect",
+                QuoteKind::Mixed => "mixed",
+            },
+            checkworthiness: q.checkworthiness,
+        })
+        .collect();
+    serde_json::to_writer(
+        &mut *out,
+        &serde_json::json!({ "id": id, "quotes": quotes }),
+    )?;
+    out.write_all(b"\n")?;
     Ok(())
 }
 

@@ -47,4 +47,5 @@ pub mod registry;
 pub mod search;
 pub mod server;
 pub mod store;
+mod tagger_cli;
 pub mod telemetry;

@@ -2,8 +2,10 @@
 //!
 //! [`extract`] reads an article body and returns every attributed statement it finds: the
 //! quote's span, the speaker as written and the name it refers to, the cue that attributes it,
-//! its kind (direct, indirect, mixed) and how worth checking it is. It runs rules over tokens,
-//! not a model: see [`rules`] for the constructions it knows. Every span is in Unicode code
+//! its kind (direct, indirect, mixed) and how worth checking it is. It runs rules over tokens
+//! (see [`rules`] for the constructions they know), then a tagger learnt from annotated news
+//! over the rules' findings ([`tagger`]), which redraws quotes and speakers where it reads
+//! them better. Every span is in Unicode code
 //! points of the input, and the text at a span is exactly the quote; any UTF-8 input gives a
 //! result, in time linear in its length (bodies come from any reader, so no input may make the
 //! work quadratic: no stretch of text is in more than a few quotes, no speaker is longer than
@@ -16,6 +18,7 @@ mod lexicon;
 mod resolve;
 pub mod rules;
 mod statement;
+pub mod tagger;
 mod tokens;
 
 use crate::domain::{QuoteKind, Span};
@@ -68,10 +71,16 @@ fn code_points(
     map
 }
 
-/// Finds the attributed statements of an article, in text order.
+/// Finds the attributed statements of an article, in text order, with the shipped tagger.
 pub fn extract(text: &str) -> Vec<ExtractedQuote> {
+    extract_with(text, tagger::Model::shipped())
+}
+
+/// Finds the attributed statements of an article with a given tagger: the rules, then the
+/// tagger over them (cross-validation runs each fold's own).
+pub fn extract_with(text: &str, model: &tagger::Model) -> Vec<ExtractedQuote> {
     let doc = doc::Doc::new(text);
-    let found = rules::find_quotes(&doc);
+    let found = tagger::quotes(&doc, rules::find_quotes(&doc), model);
     let mut resolver = resolve::Resolver::new(&doc);
     let ranges = |f: &rules::Found| {
         [Some(f.quote), f.speaker, f.cue]

@@ -143,7 +143,7 @@ pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
 const MAX_OVERLAPPING_QUOTES: usize = 3;
 
 /// Whether a speaker is longer than the registry takes.
-fn too_long(speaker: &str) -> bool {
+pub(super) fn too_long(speaker: &str) -> bool {
     use crate::domain::limits::MAX_SPEAKER_CHARS;
     speaker.len() > MAX_SPEAKER_CHARS
         && (speaker.len() > 4 * MAX_SPEAKER_CHARS || speaker.chars().count() > MAX_SPEAKER_CHARS)
