@@ -26,10 +26,14 @@
 //! - [`database`]: the external PostgreSQL or the embedded default (supervised, restarted when
 //!   it dies), and migrations, retried at start until PostgreSQL is reachable.
 //! - [`cli`]: the `claim-registry` command line (`serve`, `migrate`, `keys`, `import` and
-//!   `export claimreview`, and the offline `extract`, `checkworthiness` and `match`).
+//!   `export claimreview`, and the offline `extract`, `checkworthiness`, `match` and, for
+//!   developers, `tagger train` and `tagger cv`).
 //! - [`search`]: claim search and matching: BM25 with stemming (tantivy) and sentence
 //!   embeddings (all-MiniLM-L6-v2 on candle), fused, with match/suggest decisions; derived state
 //!   its owner fills and keeps current.
+//! - [`extract`]: who said what in an article: rules over tokens, a tagger learnt from
+//!   annotated news over their findings (`extract/tagger/`, its weights written by `tagger
+//!   train`), check-worthiness, and statements that stand alone.
 //! - [`telemetry`]: logging to standard error.
 //! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint.
 

@@ -235,9 +235,10 @@ fn rules_tag(kind: QuoteKind, begins: bool) -> u8 {
 const PREVIOUS_CUE_WORD: usize = 14;
 
 /// How many values each template with small values (buckets, flags, the rules' tags) takes,
-/// from 0; 0 for the templates that take words' hashes (1 to 8 and [`PREVIOUS_CUE_WORD`]).
+/// from 0; 0 for the templates that take words' hashes (1 to 3, 5 to 8 and
+/// [`PREVIOUS_CUE_WORD`]).
 const RADIX: [usize; FEATURES] = [
-    1, 0, 0, 0, 0, 0, 0, 0, 0, 7, 7, 2, 4, 8, 0, 2, 8, 9, 4, 9, 9, 9, 2, 7, 4, 8, 3, 2,
+    1, 0, 0, 0, 2, 0, 0, 0, 0, 7, 7, 2, 4, 8, 0, 2, 8, 9, 4, 9, 9, 9, 2, 7, 4, 8, 3, 2,
 ];
 
 /// The small templates in groups whose weights are summed ahead, one row per combination of
@@ -246,7 +247,7 @@ const GROUPS: [&[usize]; 4] = [
     &[0, 9, 10, 13, 16],
     &[19, 20, 21, 23],
     &[11, 12, 15, 17, 18, 22],
-    &[24, 25, 26, 27],
+    &[4, 24, 25, 26, 27],
 ];
 
 /// The row of a group's table for these values of its templates (mixed radix).
@@ -401,8 +402,8 @@ impl<'d, 'a> Context<'d, 'a> {
         }
     }
 
-    /// The values of the templates at token `p`; those of the word templates (1 to 8) only
-    /// when `words` is set (fast tagging takes them from a cache), else 0.
+    /// The values of the templates at token `p`; those of the word templates (1 to 3, 5 to 8)
+    /// only when `words` is set (fast tagging looks them up otherwise), else 0.
     fn values(&self, p: usize, words: bool) -> [u64; FEATURES] {
         let doc = self.doc;
         let t = self.tokens[p];
@@ -459,11 +460,11 @@ impl<'d, 'a> Context<'d, 'a> {
             mark,
             u64::from(self.cue[t]),
         ];
+        values[4] = u64::from(doc.starts_upper(t));
         if words {
             values[1] = self.words[p];
             values[2] = shape(doc.raw(t));
             values[3] = suffix(doc.word(t));
-            values[4] = u64::from(doc.starts_upper(t));
             values[5] = self.word_at(i - 2);
             values[6] = self.word_at(i - 1);
             values[7] = self.word_at(i + 1);
@@ -518,6 +519,12 @@ struct Tables {
     groups: Vec<Vec<[f32; LABELS]>>,
     /// The weights of [`PREVIOUS_CUE_WORD`], by the hash of the cue word.
     previous_cue_word: HashMap<u64, [f32; LABELS], FixedState>,
+    /// By word, its weights as the token's word and as the word two and one before, one and
+    /// two after.
+    words: HashMap<u64, [[f32; LABELS]; 5], FixedState>,
+    /// The weights of a token's last three letters, and of its shape.
+    suffixes: HashMap<u64, [f32; LABELS], FixedState>,
+    shapes: HashMap<u64, [f32; LABELS], FixedState>,
 }
 
 /// Adds one row of weights to another.
@@ -538,10 +545,51 @@ pub struct Model {
     pub cues: Cues,
     /// The weights laid out for tagging, made on first use.
     tables: OnceLock<Tables>,
+    /// The hashes of the words, suffixes and shapes that have weights: what the tables for
+    /// fast tagging are laid out by.
+    pub vocabulary: Vocabulary,
+}
+
+/// The values of the word templates seen in training, by hash: the words (lower-cased),
+/// their last three letters and their shapes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Vocabulary {
+    /// Hashes of lower-cased words.
+    pub words: Vec<u64>,
+    /// Hashes of words' last three letters.
+    pub suffixes: Vec<u64>,
+    /// Hashes of words' shapes.
+    pub shapes: Vec<u64>,
+}
+
+impl Vocabulary {
+    /// The values of the word templates of every token the tagger reads in a document.
+    pub fn add(&mut self, doc: &Doc<'_>) {
+        for t in read_tokens(doc).0 {
+            self.words.push(fnv(doc.word(t)));
+            self.suffixes.push(suffix(doc.word(t)));
+            self.shapes.push(shape(doc.raw(t)));
+        }
+    }
+
+    /// Keeps the values with weights in a model, sorted, once each.
+    fn keep(&mut self, weights: &HashMap<u64, [f32; LABELS], FixedState>) {
+        let has = |template: u64, value: u64| weights.contains_key(&key(template, value));
+        let lists: [(&mut Vec<u64>, &[u64]); 3] = [
+            (&mut self.words, &[1, 5, 6, 7, 8]),
+            (&mut self.suffixes, &[3]),
+            (&mut self.shapes, &[2]),
+        ];
+        for (list, templates) in lists {
+            list.sort_unstable();
+            list.dedup();
+            list.retain(|&v| templates.iter().any(|&t| has(t, v)));
+        }
+    }
 }
 
 /// The magic bytes of a weights file, with its format's version.
-const MAGIC: &[u8; 8] = b"CRTAG01\n";
+const MAGIC: &[u8; 8] = b"CRTAG02\n";
 
 impl Model {
     /// A model of these weights and cue words.
@@ -549,12 +597,15 @@ impl Model {
         weights: HashMap<u64, [f32; LABELS], FixedState>,
         transitions: [[f32; LABELS]; LABELS],
         cues: Cues,
+        mut vocabulary: Vocabulary,
     ) -> Model {
+        vocabulary.keep(&weights);
         Model {
             weights,
             transitions,
             cues,
             tables: OnceLock::new(),
+            vocabulary,
         }
     }
 
@@ -582,6 +633,20 @@ impl Model {
                 *weight = floats(&mut rest)?;
             }
         }
+        let mut vocabulary = Vocabulary::default();
+        for list in [
+            &mut vocabulary.words,
+            &mut vocabulary.suffixes,
+            &mut vocabulary.shapes,
+        ] {
+            let (count, tail) = rest.split_first_chunk::<4>()?;
+            rest = tail;
+            for _ in 0..u32::from_le_bytes(*count) {
+                let (hash, tail) = rest.split_first_chunk::<8>()?;
+                rest = tail;
+                list.push(u64::from_le_bytes(*hash));
+            }
+        }
         let mut weights = HashMap::with_hasher(FixedState::default());
         while !rest.is_empty() {
             let (head, tail) = rest.split_first_chunk::<8>()?;
@@ -592,15 +657,28 @@ impl Model {
             }
             weights.insert(u64::from_le_bytes(*head), row);
         }
-        Some(Model::new(weights, transitions, Cues::parse(cues)))
+        Some(Model::new(
+            weights,
+            transitions,
+            Cues::parse(cues),
+            vocabulary,
+        ))
     }
 
-    /// The bytes of its weights file: the magic, the transitions, then each feature's key and
-    /// weights, by key, all little-endian.
+    /// The bytes of its weights file: the magic, the transitions, the vocabulary (a count
+    /// and the hashes, for words, suffixes and shapes), then each feature's key and weights, by
+    /// key, all little-endian.
     pub fn weights_file(&self) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
         for weight in self.transitions.iter().flatten() {
             bytes.extend(weight.to_le_bytes());
+        }
+        let vocabulary = &self.vocabulary;
+        for list in [&vocabulary.words, &vocabulary.suffixes, &vocabulary.shapes] {
+            bytes.extend((list.len() as u32).to_le_bytes());
+            for hash in list {
+                bytes.extend(hash.to_le_bytes());
+            }
         }
         let mut keys: Vec<_> = self.weights.keys().copied().collect();
         keys.sort_unstable();
@@ -670,82 +748,59 @@ impl Model {
                     .chain([&0])
                     .map(|&word| (word, weight(PREVIOUS_CUE_WORD, word)))
                     .collect(),
+                words: self
+                    .vocabulary
+                    .words
+                    .iter()
+                    .map(|&word| (word, [1, 5, 6, 7, 8].map(|template| weight(template, word))))
+                    .collect(),
+                suffixes: (self.vocabulary.suffixes.iter())
+                    .map(|&suffix| (suffix, weight(3, suffix)))
+                    .collect(),
+                shapes: (self.vocabulary.shapes.iter())
+                    .map(|&shape| (shape, weight(2, shape)))
+                    .collect(),
             }
         })
     }
 
     /// The scores of [`Model::emissions`] without building every key: the small templates'
-    /// weights come from tables, the word templates' from a lookup per distinct word.
+    /// weights come summed from tables, the word templates' from one lookup per token.
     fn emissions_fast(&self, context: &Context<'_, '_>) -> Vec<[f32; LABELS]> {
         let tables = self.tables();
         let doc = context.doc;
         let n = context.tokens.len();
         let zero = [0.0; LABELS];
         let row = |template, value| self.weight(template, value).copied().unwrap_or(zero);
-        // each distinct word's weights as the word two and one before, one and two after
-        let mut around: HashMap<u64, [[f32; LABELS]; 4], FixedState> =
-            HashMap::with_capacity_and_hasher(n, FixedState::default());
-        let near_tagged =
-            |p: usize| (p.saturating_sub(2)..(p + 3).min(n)).any(|q| context.tagged[q]);
-        let neighbours: Vec<[[f32; LABELS]; 4]> = context
-            .words
-            .iter()
-            .enumerate()
-            .map(|(p, &word)| match near_tagged(p) {
-                true => *around
-                    .entry(word)
-                    .or_insert_with(|| [5, 6, 7, 8].map(|template| row(template, word))),
-                false => [zero; 4],
-            })
+        // each token's word, for itself and for its neighbours
+        let words: Vec<Option<&[[f32; LABELS]; 5]>> = (context.words.iter())
+            .map(|word| tables.words.get(word))
             .collect();
         let start = [5, 6].map(|template| row(template, SENTENCE_START));
         let end = [7, 8].map(|template| row(template, SENTENCE_END));
-        // each distinct token's weights for itself: word, shape, suffix, capital
-        let mut own: HashMap<u64, [f32; LABELS], FixedState> =
-            HashMap::with_capacity_and_hasher(n, FixedState::default());
+        let around = |q: Option<usize>, role: usize, edge: &[f32; LABELS]| -> [f32; LABELS] {
+            match q {
+                Some(q) if q < n => words[q].map_or(zero, |w| w[role]),
+                _ => *edge,
+            }
+        };
         (0..n)
             .map(|p| {
                 if !context.tagged[p] {
                     return OUTSIDE_ONLY;
                 }
                 let t = context.tokens[p];
-                let raw = doc.raw(t);
-                let mut scores = *own.entry(fnv(raw)).or_insert_with(|| {
-                    let mut scores = zero;
-                    for (template, value) in [
-                        (1, context.words[p]),
-                        (2, shape(raw)),
-                        (3, suffix(doc.word(t))),
-                        (4, u64::from(doc.starts_upper(t))),
-                    ] {
-                        add(&mut scores, &row(template, value));
-                    }
-                    scores
-                });
-                add(
-                    &mut scores,
-                    if p >= 2 {
-                        &neighbours[p - 2][0]
-                    } else {
-                        &start[0]
-                    },
-                );
-                add(
-                    &mut scores,
-                    if p >= 1 {
-                        &neighbours[p - 1][1]
-                    } else {
-                        &start[1]
-                    },
-                );
-                add(
-                    &mut scores,
-                    neighbours.get(p + 1).map_or(&end[0], |w| &w[2]),
-                );
-                add(
-                    &mut scores,
-                    neighbours.get(p + 2).map_or(&end[1], |w| &w[3]),
-                );
+                let mut scores = words[p].map_or(zero, |w| w[0]);
+                add(&mut scores, &around(p.checked_sub(2), 1, &start[0]));
+                add(&mut scores, &around(p.checked_sub(1), 2, &start[1]));
+                add(&mut scores, &around(Some(p + 1), 3, &end[0]));
+                add(&mut scores, &around(Some(p + 2), 4, &end[1]));
+                if let Some(weights) = tables.suffixes.get(&suffix(doc.word(t))) {
+                    add(&mut scores, weights);
+                }
+                if let Some(weights) = tables.shapes.get(&shape(doc.raw(t))) {
+                    add(&mut scores, weights);
+                }
                 let values = context.values(p, false);
                 for (group, table) in GROUPS.iter().zip(&tables.groups) {
                     add(&mut scores, &table[group_index(group, &values)]);
@@ -824,6 +879,51 @@ fn runs(labels: &[Label], begin: Label, inside: Label) -> Vec<(usize, usize)> {
     runs
 }
 
+/// The source the tagger drew nearest a quote, in the quote's first or last sentence or within
+/// it, one before it preferred to one after at the same distance. Sources are disjoint, in text
+/// order and apart from quotes: the nearest is the last before, the first after, or the first
+/// or last within, found by binary search.
+fn nearest_source(
+    sources: &[(usize, usize)],
+    (first, last): (usize, usize),
+    sentence_of: impl Fn(usize) -> usize,
+) -> Option<(usize, usize)> {
+    let sentences = [sentence_of(first), sentence_of(last)];
+    let before = sources.partition_point(|&(_, end)| end < first);
+    let after = sources.partition_point(|&(start, _)| start <= last);
+    let candidates = [
+        before.checked_sub(1),
+        (before < after).then_some(before),
+        after.checked_sub(1).filter(|&i| i >= before),
+        (after < sources.len()).then_some(after),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|i| sources[i])
+        .filter(|&(a, b)| {
+            sentences.contains(&sentence_of(a))
+                || sentences.contains(&sentence_of(b))
+                || (first <= a && b <= last)
+        })
+        .min_by_key(|&(a, b)| 2 * a.abs_diff(last).min(b.abs_diff(first)) + usize::from(b >= first))
+}
+
+/// Direct when every word of a quote stands between quotation marks, mixed when some do,
+/// indirect when none does: the tagger's quotes may leave out a closing mark or take in a
+/// comma, which the rules' test of the marks at either end would read as mixed.
+fn kind_of(doc: &Doc<'_>, quoted: &[bool], first: usize, last: usize) -> QuoteKind {
+    let words = (first..=last).filter(|&t| doc.is_word(t));
+    let (all, inside) = words.fold((0, 0), |(all, inside), t| {
+        (all + 1, inside + usize::from(quoted[t]))
+    });
+    match inside {
+        0 => QuoteKind::Indirect,
+        n if n == all => QuoteKind::Direct,
+        _ => QuoteKind::Mixed,
+    }
+}
+
 /// The fewest words a quote the rules did not find must have for the tagger to draw it: its
 /// shorter ones are wrong more often than right (cross-validated on PolNeAR's training
 /// compartment).
@@ -843,7 +943,7 @@ const MIN_NEW_QUOTE_WORDS: usize = 6;
 pub fn quotes(doc: &Doc<'_>, found: Vec<Found>, model: &Model) -> Vec<Found> {
     let context = Context::new(doc, &found, &model.cues);
     let labels = viterbi(&model.emissions_fast(&context), &model.transitions);
-    let tokens = context.tokens;
+    let (tokens, quoted) = (context.tokens, context.quoted);
     let to_doc = |(a, b): (usize, usize)| (tokens[a], tokens[b]);
     let contents: Vec<(usize, usize)> = runs(&labels, Label::ContentBegin, Label::Content)
         .into_iter()
@@ -861,57 +961,58 @@ pub fn quotes(doc: &Doc<'_>, found: Vec<Found>, model: &Model) -> Vec<Found> {
     let overlaps = |(a, b): (usize, usize), (c, d): (usize, usize)| a <= d && c <= b;
     let sentence_of = |t: usize| doc.sentence_of[t];
     let reported = |f: &Found| f.kind == QuoteKind::Indirect;
-    let mut quotes: Vec<Found> = contents
-        .iter()
-        .filter_map(|&(first, last)| {
-            step(1);
-            // the rules' quote overlapping this one the most
-            let rules_quote = found
-                .iter()
-                .filter(|f| overlaps(f.quote, (first, last)))
-                .max_by_key(|f| f.quote.1.min(last) + 1 - f.quote.0.max(first));
-            if rules_quote.is_some_and(reported) {
-                return None;
+    // the rules' quotes by first token, swept along with the tagger's (both in text order): the
+    // ones overlapping the current quote, each looked at once per quote it overlaps, which is
+    // linear in all (the tagger's quotes are disjoint, the rules' nest at most three deep)
+    let mut by_start: Vec<&Found> = found.iter().collect();
+    by_start.sort_by_key(|f| f.quote);
+    let (mut next, mut active): (usize, Vec<&Found>) = (0, Vec::new());
+    let mut quotes: Vec<Found> = Vec::new();
+    for &(first, last) in &contents {
+        step(1);
+        while next < by_start.len() && by_start[next].quote.0 <= last {
+            active.push(by_start[next]);
+            next += 1;
+        }
+        active.retain(|f| f.quote.1 >= first);
+        step(active.len());
+        // the rules' quote overlapping this one the most
+        let rules_quote = active
+            .iter()
+            .copied()
+            .max_by_key(|f| f.quote.1.min(last) + 1 - f.quote.0.max(first));
+        if rules_quote.is_some_and(reported) {
+            continue;
+        }
+        let tagged = nearest_source(&sources, (first, last), sentence_of);
+        let kind = kind_of(doc, &quoted, first, last);
+        let speaker = match rules_quote {
+            Some(f) => f.speaker.or(tagged),
+            None if tagged.is_some_and(|(_, end)| end < first || kind != QuoteKind::Indirect)
+                && doc.word_count(first..last + 1) >= MIN_NEW_QUOTE_WORDS =>
+            {
+                tagged
             }
-            // the nearest source the tagger drew in its sentences or within it, one before it
-            // preferred to one after at the same distance
-            let sentences = [sentence_of(first), sentence_of(last)];
-            let tagged = sources
-                .iter()
-                .filter(|&&(a, b)| {
-                    sentences.contains(&sentence_of(a))
-                        || sentences.contains(&sentence_of(b))
-                        || (first <= a && b <= last)
-                })
-                .min_by_key(|&&(a, b)| {
-                    let distance = a.abs_diff(last).min(b.abs_diff(first));
-                    2 * distance + usize::from(b >= first)
-                })
-                .copied();
-            let kind = rules::kind_of(doc, first, last);
-            let speaker = match rules_quote {
-                Some(f) => f.speaker.or(tagged),
-                None if tagged
-                    .is_some_and(|(_, end)| end < first || kind != QuoteKind::Indirect)
-                    && doc.word_count(first..last + 1) >= MIN_NEW_QUOTE_WORDS =>
-                {
-                    tagged
-                }
-                None => return None,
-            };
-            Some(Found {
-                quote: (first, last),
-                speaker,
-                cue: rules_quote.and_then(|f| f.cue),
-                kind,
-            })
-        })
-        .collect();
+            None => continue,
+        };
+        quotes.push(Found {
+            quote: (first, last),
+            speaker,
+            cue: rules_quote.and_then(|f| f.cue),
+            kind,
+        });
+    }
+    // the tagger's quotes are disjoint and in order: one binary search says whether a rules'
+    // quote overlaps any
     let drawn: Vec<(usize, usize)> = quotes.iter().map(|q| q.quote).collect();
+    let overlaps_drawn = |quote: (usize, usize)| {
+        let k = drawn.partition_point(|&(_, end)| end < quote.0);
+        drawn.get(k).is_some_and(|&d| overlaps(d, quote))
+    };
     quotes.extend(
         found
             .into_iter()
-            .filter(|f| reported(f) || !drawn.iter().any(|&q| overlaps(q, f.quote))),
+            .filter(|f| reported(f) || !overlaps_drawn(f.quote)),
     );
     quotes.sort_by_key(|f| f.quote);
     quotes
@@ -954,9 +1055,31 @@ mod tests {
         model.transitions[1][2] = 1.5;
         model.weights.insert(42, [0.0, 1.0, -2.0, 0.25, 3.0]);
         model.weights.insert(7, [1.0; LABELS]);
+        // a vocabulary keeps the values that have weights
+        for (template, value) in [(1, 3), (5, 9), (2, 11)] {
+            model.weights.insert(key(template, value), [0.5; LABELS]);
+        }
+        model.vocabulary = Vocabulary {
+            words: vec![3, 9],
+            suffixes: vec![],
+            shapes: vec![11],
+        };
         let read = Model::read(&model.weights_file(), "said\t0.8\n").unwrap();
         assert_eq!(read.transitions, model.transitions);
         assert_eq!(read.weights, model.weights);
+        assert_eq!(read.vocabulary, model.vocabulary);
+        let mut unweighted = model.vocabulary.clone();
+        unweighted.words.push(4);
+        assert_eq!(
+            Model::new(
+                model.weights.clone(),
+                model.transitions,
+                Cues::default(),
+                unweighted
+            )
+            .vocabulary,
+            model.vocabulary
+        );
         assert_eq!(read.cues.strength(fnv("said")), Some(0.8));
         assert!(Model::read(b"not a model", "").is_none());
     }

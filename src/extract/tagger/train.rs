@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use foldhash::fast::FixedState;
 use serde::Deserialize;
 
-use super::{Cues, LABELS, Label, Model, Sequence, features, fnv, viterbi};
+use super::{Cues, LABELS, Label, Model, Sequence, Vocabulary, features, fnv, viterbi};
 use crate::extract::doc::Doc;
 use crate::extract::rules;
 use crate::extract::tokens::Kind;
@@ -261,7 +261,7 @@ impl Perceptron {
     }
 
     /// The averaged weights, without features whose weights all average to zero.
-    fn average(self, cues: Cues) -> Model {
+    fn average(self, cues: Cues, vocabulary: Vocabulary) -> Model {
         let average = |w: f32, s: f32| w - s / self.step;
         let mut weights = HashMap::with_hasher(FixedState::default());
         for (&key, &i) in &self.index {
@@ -279,7 +279,7 @@ impl Perceptron {
                 *cell = average(self.transitions[a][b], self.scaled_transitions[a][b]);
             }
         }
-        Model::new(weights, transitions, cues)
+        Model::new(weights, transitions, cues, vocabulary)
     }
 }
 
@@ -312,7 +312,11 @@ pub fn fit(articles: &[&Article], epochs: usize) -> (Model, Vec<(String, f32)>) 
             perceptron.learn(&examples[i]);
         }
     }
-    (perceptron.average(cues), cue_list)
+    let mut vocabulary = Vocabulary::default();
+    for article in articles {
+        vocabulary.add(&Doc::new(&article.text));
+    }
+    (perceptron.average(cues, vocabulary), cue_list)
 }
 
 /// The fold of each article for `folds`-fold cross-validation by article: articles ordered by
