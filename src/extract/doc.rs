@@ -95,6 +95,9 @@ pub struct Doc<'a> {
     before: Vec<Before>,
     /// The double quotation marks ([`Token::is_quote`]), in order.
     quote_marks: Vec<usize>,
+    /// The pairs of quotation marks ([`Doc::quote_regions`]), found once: the rules and the
+    /// tagger both read them.
+    regions: std::sync::OnceLock<Vec<Region>>,
 }
 
 /// What stands before a token index.
@@ -160,6 +163,7 @@ impl<'a> Doc<'a> {
             classes,
             before,
             quote_marks,
+            regions: std::sync::OnceLock::new(),
             sentence_of: vec![0; tokens.len()],
             paragraph_of: vec![0; tokens.len()],
             tokens: Tokens(tokens),
@@ -352,7 +356,12 @@ impl<'a> Doc<'a> {
     /// opens with a mark (the convention for quotes of several paragraphs); otherwise it ends
     /// at its paragraph's last closing mark (the sample's unbalanced `“A. “B,” said Putin.`),
     /// or at the paragraph's end when there is none.
-    pub fn quote_regions(&self) -> Vec<Region> {
+    pub fn quote_regions(&self) -> &[Region] {
+        self.regions.get_or_init(|| self.find_quote_regions())
+    }
+
+    /// The pairs of quotation marks, as [`Doc::quote_regions`] describes them.
+    fn find_quote_regions(&self) -> Vec<Region> {
         let mut regions = Vec::new();
         let mut open: Option<usize> = None;
         let mut depth = 0usize;

@@ -78,15 +78,15 @@ impl Found {
 /// Runs every pass.
 pub fn find_quotes(doc: &Doc<'_>) -> Vec<Found> {
     let regions = doc.quote_regions();
-    let mut found = direct_quotes(doc, &regions);
+    let mut found = direct_quotes(doc, regions);
     // a cue inside quotation marks is part of what was said, and a direct quote's cue is taken
-    let mut skip = doc.quoted(&regions);
+    let mut skip = doc.quoted(regions);
     for f in &found {
         if let Some((a, b)) = f.cue {
             skip[a..=b].iter_mut().for_each(|s| *s = true);
         }
     }
-    let mut reported = reported_speech(doc, &regions, &skip, &found);
+    let mut reported = reported_speech(doc, regions, &skip, &found);
     // a reported clause that holds a direct quote with words outside it is the better reading:
     // PolNeAR's "mixed" quotes; one that only overlaps part of it yields to the direct quote
     if !found.is_empty() && !reported.is_empty() {

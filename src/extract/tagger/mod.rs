@@ -214,6 +214,26 @@ impl Sequence {
         self.tokens.is_empty()
     }
 
+    /// The score of each label for each token, by the weights `weight` gives a feature key;
+    /// a token the tagger does not tag is outside.
+    pub fn emissions<'w>(
+        &self,
+        weight: impl Fn(&u64) -> Option<&'w [f32; LABELS]>,
+    ) -> Vec<[f32; LABELS]> {
+        (0..self.len())
+            .map(|p| match self.tagged[p] {
+                false => OUTSIDE_ONLY,
+                true => {
+                    let mut scores = [0.0; LABELS];
+                    for weights in self.features(p).iter().filter_map(&weight) {
+                        add(&mut scores, weights);
+                    }
+                    scores
+                }
+            })
+            .collect()
+    }
+
     /// The feature keys of token `p`.
     pub fn features(&self, p: usize) -> &[u64] {
         &self.keys[p * FEATURES..(p + 1) * FEATURES]
@@ -349,7 +369,7 @@ impl<'d, 'a> Context<'d, 'a> {
                 }
             }
         }
-        let quoted = doc.quoted(&doc.quote_regions());
+        let quoted = doc.quoted(doc.quote_regions());
         let sentence = |p: usize| doc.sentence_of[tokens[p]];
         let strong = |p: usize| strengths[p].is_some_and(|s| s >= STRONG_CUE);
         let mut starts = vec![0; n];
@@ -693,22 +713,7 @@ impl Model {
 
     /// The score of each label for each token.
     pub fn emissions(&self, sequence: &Sequence) -> Vec<[f32; LABELS]> {
-        (0..sequence.len())
-            .map(|p| {
-                if !sequence.tagged[p] {
-                    return OUTSIDE_ONLY;
-                }
-                let mut scores = [0.0; LABELS];
-                for key in sequence.features(p) {
-                    if let Some(weights) = self.weights.get(key) {
-                        for (score, weight) in scores.iter_mut().zip(weights) {
-                            *score += weight;
-                        }
-                    }
-                }
-                scores
-            })
-            .collect()
+        sequence.emissions(|key| self.weights.get(key))
     }
 
     /// The best labels for a sequence.

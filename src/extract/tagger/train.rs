@@ -208,22 +208,7 @@ struct Perceptron {
 
 impl Perceptron {
     fn emissions(&self, sequence: &Sequence) -> Vec<[f32; LABELS]> {
-        (0..sequence.len())
-            .map(|p| {
-                if !sequence.tagged[p] {
-                    return super::OUTSIDE_ONLY;
-                }
-                let mut scores = [0.0; LABELS];
-                for key in sequence.features(p) {
-                    if let Some(&i) = self.index.get(key) {
-                        for (score, weight) in scores.iter_mut().zip(&self.weights[i]) {
-                            *score += weight;
-                        }
-                    }
-                }
-                scores
-            })
-            .collect()
+        sequence.emissions(|key| self.index.get(key).map(|&i| &self.weights[i]))
     }
 
     fn update(&mut self, key: u64, label: Label, delta: f32) {
