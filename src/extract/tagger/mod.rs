@@ -1,8 +1,9 @@
 //! The learned tagger over the rules: it reads the rules' findings as features, with the words
-//! around each token and how near a cue word stands, and tags every token as outside, content
-//! (what was said) or source (who said it). It corrects the rules rather than replacing them:
-//! where it draws a quote, its content and source win; where it draws none, the rules' quotes
-//! stay.
+//! around each token and how near a cue word stands, and tags each token of the paragraphs that
+//! hold quotation marks as outside, content (what was said) or source (who said it). It
+//! corrects the rules rather than replacing them: it redraws their quotations' extent and adds
+//! quotes they missed when it also drew their source; their reported speech and their speakers
+//! stay ([`quotes`] says how the two are joined, and why).
 //!
 //! The model is a linear-chain tagger (five labels, Viterbi decoding) whose weights were learnt
 //! by an averaged structured perceptron ([`train`]) on PolNeAR's training compartment; they ship
