@@ -166,9 +166,10 @@ pub struct Example {
 }
 
 impl Example {
-    /// Reads an article with the rules and these cue words.
-    pub fn new(article: &Article, cues: &Cues) -> Example {
+    /// Reads an article with the rules and these cue words, adding its words to a vocabulary.
+    pub fn new(article: &Article, cues: &Cues, vocabulary: &mut Vocabulary) -> Example {
         let doc = Doc::new(&article.text);
+        vocabulary.add(&doc);
         let found = rules::find_quotes(&doc);
         let sequence = features(&doc, &found, cues);
         let mut gold = labels(&code_point_spans(&doc, &sequence.tokens), &article.quotes);
@@ -278,7 +279,10 @@ pub fn fit(articles: &[&Article], epochs: usize) -> (Model, Vec<(String, f32)>) 
     articles.iter().for_each(|a| counts.add(a));
     let cue_list = counts.cues();
     let cues = Cues::from_hashes(cue_list.iter().map(|(w, s)| (fnv(w), *s)));
-    let examples: Vec<Example> = articles.iter().map(|a| Example::new(a, &cues)).collect();
+    let mut vocabulary = Vocabulary::default();
+    let examples: Vec<Example> = (articles.iter())
+        .map(|a| Example::new(a, &cues, &mut vocabulary))
+        .collect();
     let mut perceptron = Perceptron {
         index: HashMap::with_capacity_and_hasher(1 << 20, FixedState::default()),
         weights: Vec::new(),
@@ -296,10 +300,6 @@ pub fn fit(articles: &[&Article], epochs: usize) -> (Model, Vec<(String, f32)>) 
         for &i in &order {
             perceptron.learn(&examples[i]);
         }
-    }
-    let mut vocabulary = Vocabulary::default();
-    for article in articles {
-        vocabulary.add(&Doc::new(&article.text));
     }
     (perceptron.average(cues, vocabulary), cue_list)
 }
