@@ -142,9 +142,12 @@ pub const NOUN_CUES: &[&str] = &[
 /// Cues of reported speech that are not verbs: "according to X".
 pub const ACCORDING: &str = "according";
 
-/// Whether a lower-case word is in a list.
+/// Whether a lower-case word is in a list. (Lengths and first letters compared before the
+/// rest: the rules ask this of most tokens, and a full comparison is a library call.)
 pub fn contains(list: &[&str], word: &str) -> bool {
-    list.contains(&word)
+    let (length, first) = (word.len(), word.as_bytes().first());
+    list.iter()
+        .any(|entry| entry.len() == length && entry.as_bytes().first() == first && *entry == word)
 }
 
 /// A word's classes, as bits: which of the lists above hold it.

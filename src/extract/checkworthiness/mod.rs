@@ -19,30 +19,65 @@ use foldhash::fast::FixedState;
 /// The shipped model: one `feature<TAB>weight` line per feature, `#` lines are comments.
 const MODEL: &str = include_str!("model.tsv");
 
-/// The model's weights by the FNV-1a hash of the feature's name, so that scoring builds no
-/// strings (64 bits: no two of the model's features collide), each with the word classes
-/// ([`CLASSES`]) of a `w:` feature: the lookup that finds a word's weight finds its classes.
-/// Hashed with foldhash rather than SipHash: the lookups are the scorer's hot path, and the
-/// keys come from the shipped model, not from callers.
+/// The model's n-gram weights by feature key ([`unigram`], [`bigram`]), so that scoring builds
+/// no strings and hashes each word once, each with the word classes ([`CLASSES`]) of a `w:`
+/// feature: the lookup that finds a word's weight finds its classes. Keys are 64 bits and no
+/// two of the model's features share one (a test checks). Hashed with foldhash rather than
+/// SipHash: the lookups are the scorer's hot path, and the keys come from the shipped model,
+/// not from callers.
 fn weights() -> &'static HashMap<u64, (f32, u16), FixedState> {
     static WEIGHTS: OnceLock<HashMap<u64, (f32, u16), FixedState>> = OnceLock::new();
     WEIGHTS.get_or_init(|| {
-        let mut weights: HashMap<u64, (f32, u16), FixedState> = MODEL
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| {
-                let (feature, weight) = line.split_once('\t')?;
-                Some((Fnv::new().add(feature).finish(), (weight.parse().ok()?, 0)))
-            })
+        let mut weights: HashMap<u64, (f32, u16), FixedState> = model_lines()
+            .filter_map(|(feature, weight)| Some((ngram_key(feature)?, (weight, 0))))
             .collect();
         for (bit, words) in CLASSES {
             for word in words {
-                let hash = Fnv::new().add("w:").add(word).finish();
-                weights.entry(hash).or_insert((0.0, 0)).1 |= bit;
+                weights
+                    .entry(unigram(word_hash(word)))
+                    .or_insert((0.0, 0))
+                    .1 |= bit;
             }
         }
         weights
     })
+}
+
+/// The model's features and weights, comment lines aside.
+fn model_lines() -> impl Iterator<Item = (&'static str, f32)> {
+    MODEL
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (feature, weight) = line.split_once('\t')?;
+            Some((feature, weight.parse().ok()?))
+        })
+}
+
+/// The key of an n-gram feature by its name in the model (`w:word`, `b:first_second`; words
+/// never hold `_`), or `None` for a sentence-level one.
+fn ngram_key(feature: &str) -> Option<u64> {
+    if let Some(word) = feature.strip_prefix("w:") {
+        return Some(unigram(word_hash(word)));
+    }
+    let (first, second) = feature.strip_prefix("b:")?.split_once('_')?;
+    Some(bigram(word_hash(first), word_hash(second)))
+}
+
+/// A word's hash, from which its features' keys are made.
+fn word_hash(word: &str) -> u64 {
+    use std::hash::BuildHasher;
+    FixedState::with_seed(0x5eed).hash_one(word)
+}
+
+/// The key of a word's `w:` feature.
+fn unigram(word: u64) -> u64 {
+    word
+}
+
+/// The key of a pair's `b:` feature: order matters, and a pair's key is not its words'.
+fn bigram(first: u64, second: u64) -> u64 {
+    (first.rotate_left(29) ^ second).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xb16_2a4
 }
 
 /// The sentence-level features by name, in the order of `score`'s values, then the bias.
@@ -69,70 +104,85 @@ const DENSE: [&str; 17] = [
 /// Where the bias is in [`DENSE`].
 const BIAS: usize = 16;
 
-/// The weights of [`DENSE`], looked up once rather than hashed by name on every score.
+/// The weights of [`DENSE`], looked up once rather than by name on every score.
 fn dense_weights() -> &'static [f32; 17] {
     static DENSE_WEIGHTS: OnceLock<[f32; 17]> = OnceLock::new();
     DENSE_WEIGHTS.get_or_init(|| {
-        DENSE.map(|name| {
-            weights()
-                .get(&Fnv::new().add(name).finish())
-                .map_or(0.0, |&(weight, _)| weight)
-        })
+        let mut dense = [0.0; 17];
+        for (feature, weight) in model_lines() {
+            if let Some(i) = DENSE.iter().position(|&name| name == feature) {
+                dense[i] = weight;
+            }
+        }
+        dense
     })
 }
 
-/// FNV-1a, 64 bits, fed in parts: `Fnv::new().add("w:").add(word)` hashes "w:" + word.
-#[derive(Clone, Copy)]
-struct Fnv(u64);
+/// A sentence's words (see [`words`]): lower-cased into one buffer, each a range of it, so
+/// that scoring allocates a few times per sentence rather than once per word.
+struct Words {
+    buffer: String,
+    ranges: Vec<std::ops::Range<usize>>,
+}
 
-impl Fnv {
-    fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn add(mut self, part: &str) -> Self {
-        for byte in part.bytes() {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-        self
-    }
-
-    fn finish(self) -> u64 {
-        self.0
+impl Words {
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        self.ranges.iter().map(|range| &self.buffer[range.clone()])
     }
 }
 
-/// Lower-cased words: runs of ASCII letters, and runs of digits written as "0".
-fn words(sentence: &str) -> Vec<String> {
-    let lower = sentence.to_lowercase();
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut digits = false;
-    for c in lower.chars() {
-        let letter = c.is_ascii_lowercase();
-        let digit = c.is_ascii_digit();
-        if (letter || digit) && !current.is_empty() && digit == digits {
-            current.push(c);
-            continue;
+/// Each byte's class for [`words`]: 1 an ASCII letter, 2 an ASCII digit, 0 anything else.
+const BYTE_CLASS: [u8; 256] = {
+    let mut classes = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        classes[byte] = match byte as u8 {
+            b if b.is_ascii_alphabetic() => 1,
+            b if b.is_ascii_digit() => 2,
+            _ => 0,
+        };
+        byte += 1;
+    }
+    classes
+};
+
+/// Lower-cased words: runs of ASCII letters, and runs of digits written as "0", of the
+/// sentence Unicode-lower-cased (as train.py's `lower()`). Only two characters lower-case to
+/// ASCII (İ to "i̇", the Kelvin sign to "k"); a sentence without them is lower-cased byte by
+/// byte, every other non-ASCII character being a separator either way.
+fn words(sentence: &str) -> Words {
+    let lower = if sentence.contains(['\u{130}', '\u{212a}']) {
+        std::borrow::Cow::Owned(sentence.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(sentence)
+    };
+    let mut buffer = Vec::with_capacity(lower.len());
+    let mut ranges = Vec::new();
+    // the run being read: 0 none, 1 letters, 2 digits
+    let (mut run, mut start) = (0u8, 0);
+    for &byte in lower.as_bytes() {
+        let class = BYTE_CLASS[usize::from(byte)];
+        if class != run {
+            if run != 0 {
+                ranges.push(start..buffer.len());
+            }
+            start = buffer.len();
+            if class == 2 {
+                buffer.push(b'0');
+            }
+            run = class;
         }
-        if !current.is_empty() {
-            words.push(if digits {
-                "0".to_owned()
-            } else {
-                std::mem::take(&mut current)
-            });
-            current.clear();
-        }
-        if letter || digit {
-            current.push(c);
-            digits = digit;
+        if class == 1 {
+            buffer.push(byte.to_ascii_lowercase());
         }
     }
-    if !current.is_empty() {
-        words.push(if digits { "0".to_owned() } else { current });
+    if run != 0 {
+        ranges.push(start..buffer.len());
     }
-    words
+    Words {
+        buffer: String::from_utf8(buffer).expect("ASCII letters and digits"),
+        ranges,
+    }
 }
 
 /// Each n-gram's value is this over the square root of the number of distinct n-grams of the
@@ -312,20 +362,13 @@ pub fn score(sentence: &str) -> f32 {
     let weights = weights();
     let dense = dense_weights();
     let words = words(sentence);
+    let words: Vec<&str> = words.iter().collect();
     let flag = |on: bool| f32::from(u8::from(on));
     // each word and word pair counts once, however often it occurs (as in train.py)
-    let mut features: Vec<u64> = words
-        .iter()
-        .map(|w| Fnv::new().add("w:").add(w).finish())
-        .collect();
-    features.extend(words.windows(2).map(|pair| {
-        Fnv::new()
-            .add("b:")
-            .add(&pair[0])
-            .add("_")
-            .add(&pair[1])
-            .finish()
-    }));
+    let hashes: Vec<u64> = words.iter().map(|w| word_hash(w)).collect();
+    let mut features: Vec<u64> = Vec::with_capacity(2 * hashes.len());
+    features.extend(hashes.iter().map(|&h| unigram(h)));
+    features.extend(hashes.windows(2).map(|pair| bigram(pair[0], pair[1])));
     features.sort_unstable();
     features.dedup();
     let (mut ngrams, mut classes) = (0.0, 0);
@@ -342,9 +385,9 @@ pub fn score(sentence: &str) -> f32 {
     if !features.is_empty() {
         z += NGRAM_SCALE / (features.len() as f32).sqrt() * ngrams;
     }
-    let has_number = words.iter().any(|w| w == "0");
-    let money_or_percent = flag(sentence.contains('$'))
-        + flag(sentence.contains('%') || words.iter().any(|w| w == "percent"));
+    let has_number = words.contains(&"0");
+    let money_or_percent =
+        flag(sentence.contains('$')) + flag(sentence.contains('%') || words.contains(&"percent"));
     let values = [
         words.len().min(40) as f32 / 20.0,
         flag(has_number),
@@ -373,11 +416,20 @@ mod tests {
 
     #[test]
     fn words_are_lower_cased_and_numbers_generalised() {
+        let words = |sentence| {
+            words(sentence)
+                .iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
             words("Taxes rose 35% in 2015!"),
             ["taxes", "rose", "0", "in", "0"]
         );
         assert_eq!(words("U.S. jobs"), ["u", "s", "jobs"]);
+        assert_eq!(words("“Déjà vu,” 3a"), ["d", "j", "vu", "0", "a"]);
+        // the two characters whose Unicode lower case is ASCII join their word
+        assert_eq!(words("\u{212a}elvin İstanbul"), ["kelvin", "i", "stanbul"]);
     }
 
     #[test]
@@ -397,10 +449,27 @@ mod tests {
         }
     }
 
+    #[test]
+    fn no_two_features_of_the_model_share_a_key() {
+        let ngrams: Vec<&str> = (model_lines().map(|(feature, _)| feature))
+            .filter(|feature| feature.starts_with("w:") || feature.starts_with("b:"))
+            .collect();
+        let keys: std::collections::HashSet<u64> =
+            ngrams.iter().filter_map(|f| ngram_key(f)).collect();
+        assert!(ngrams.len() > 20_000);
+        assert_eq!(keys.len(), ngrams.len());
+    }
+
+    #[test]
+    fn every_sentence_level_feature_has_a_weight_in_the_model() {
+        for name in DENSE {
+            assert!(model_lines().any(|(feature, _)| feature == name), "{name}");
+        }
+    }
+
     /// The classes of a word, as `score` finds them.
     fn class(word: &str) -> u16 {
-        let hash = Fnv::new().add("w:").add(word).finish();
-        let listed = weights().get(&hash).map_or(0, |&(_, class)| class);
+        let listed = (weights().get(&unigram(word_hash(word)))).map_or(0, |&(_, class)| class);
         listed | if ends_in_ed(word) { PAST } else { 0 }
     }
 

@@ -159,23 +159,28 @@ const NO_DISTANCE: u64 = 7;
 /// runs longer than two cut to two, at most five characters (`Xxx`, `dd,dd`).
 fn shape(word: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let (mut last, mut run, mut len) = ('\0', 0, 0);
-    for c in word.chars() {
-        let class = if c.is_uppercase() {
-            'X'
-        } else if c.is_lowercase() {
-            'x'
-        } else if c.is_ascii_digit() {
-            'd'
+    let (mut last, mut run, mut len) = (0, 0, 0);
+    let mut rest = word;
+    while let Some(&byte) = rest.as_bytes().first() {
+        // ASCII by table, the rest by Unicode's cases
+        let class = if byte.is_ascii() {
+            rest = &rest[1..];
+            u32::from(ASCII_SHAPE[usize::from(byte)])
         } else {
-            c
+            let c = rest.chars().next().unwrap_or_default();
+            rest = &rest[c.len_utf8()..];
+            u32::from(match c {
+                c if c.is_uppercase() => 'X',
+                c if c.is_lowercase() => 'x',
+                c => c,
+            })
         };
         run = if class == last { run + 1 } else { 1 };
         last = class;
         if run > 2 {
             continue;
         }
-        hash = (hash ^ u64::from(u32::from(class))).wrapping_mul(0x0100_0000_01b3);
+        hash = (hash ^ u64::from(class)).wrapping_mul(0x0100_0000_01b3);
         len += 1;
         if len == 5 {
             break;
@@ -184,13 +189,34 @@ fn shape(word: &str) -> u64 {
     hash
 }
 
+/// The shape class of each ASCII byte: `X`, `x`, `d`, or the byte itself.
+const ASCII_SHAPE: [u8; 128] = {
+    let mut classes = [0; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        classes[byte] = match byte as u8 {
+            b'A'..=b'Z' => b'X',
+            b'a'..=b'z' => b'x',
+            b'0'..=b'9' => b'd',
+            b => b,
+        };
+        byte += 1;
+    }
+    classes
+};
+
 /// The hash of a word's last three characters.
 fn suffix(word: &str) -> u64 {
-    let start = word
-        .char_indices()
-        .rev()
-        .nth(2)
-        .map_or(0, |(index, _)| index);
+    let bytes = word.as_bytes();
+    // three ASCII bytes at the end are three characters
+    let start = if bytes.len() >= 3 && bytes[bytes.len() - 3..].is_ascii() {
+        bytes.len() - 3
+    } else {
+        word.char_indices()
+            .rev()
+            .nth(2)
+            .map_or(0, |(index, _)| index)
+    };
     fnv(&word[start..])
 }
 
@@ -1141,5 +1167,52 @@ mod tests {
         assert_eq!(shape("12,000"), shape("25,500"));
         assert_eq!(suffix("président"), fnv("ent"));
         assert_eq!(suffix("é"), fnv("é"));
+        assert_eq!(suffix("aé1"), fnv("aé1"));
+        assert_eq!(suffix("xaé1"), fnv("aé1"));
+    }
+
+    #[test]
+    fn shapes_read_ascii_by_table_as_unicode_would() {
+        // the shape by Unicode's cases alone, character by character
+        let by_unicode = |word: &str| {
+            let (mut hash, mut last, mut run, mut len) = (0xcbf2_9ce4_8422_2325u64, '\0', 0, 0);
+            for c in word.chars() {
+                let class = match c {
+                    c if c.is_uppercase() => 'X',
+                    c if c.is_lowercase() => 'x',
+                    c if c.is_ascii_digit() => 'd',
+                    c => c,
+                };
+                run = if class == last { run + 1 } else { 1 };
+                last = class;
+                if run > 2 {
+                    continue;
+                }
+                hash = (hash ^ u64::from(u32::from(class))).wrapping_mul(0x0100_0000_01b3);
+                len += 1;
+                if len == 5 {
+                    break;
+                }
+            }
+            hash
+        };
+        for word in [
+            "",
+            "Putin",
+            "putin",
+            "U.S.",
+            "12,000",
+            "Élysée",
+            "ÀB12",
+            "x'Y",
+            "İx",
+            "“Hi”",
+            "a\u{0}b",
+            "ǅungla",
+            "٣٤",
+            "McDONALD's",
+        ] {
+            assert_eq!(shape(word), by_unicode(word), "{word:?}");
+        }
     }
 }
