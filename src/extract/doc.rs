@@ -90,6 +90,9 @@ pub struct Doc<'a> {
     pub paragraph_of: Vec<usize>,
     /// For each token, its word classes (see [`lexicon::classes`]); 0 for punctuation.
     classes: Vec<lexicon::Classes>,
+    /// For each token, whether it is a word starting with an upper-case letter: the rules and
+    /// the tagger ask it of most tokens several times.
+    upper: Vec<bool>,
     /// For each token index (and the end), what stands before it: the questions the rules ask
     /// about any stretch of tokens, answered in constant time however long the stretch.
     before: Vec<Before>,
@@ -138,6 +141,10 @@ impl<'a> Doc<'a> {
                 }
             })
             .collect();
+        let upper = tokens
+            .iter()
+            .map(|t| t.is_word() && text[t.start..t.end].starts_with(char::is_uppercase))
+            .collect();
         let n = tokens.len();
         let mut before = Vec::with_capacity(n + 1);
         let mut quote_marks = Vec::new();
@@ -161,6 +168,7 @@ impl<'a> Doc<'a> {
             text,
             lower,
             classes,
+            upper,
             before,
             quote_marks,
             regions: std::sync::OnceLock::new(),
@@ -260,7 +268,7 @@ impl<'a> Doc<'a> {
 
     /// Whether the token is a word starting with an upper-case letter.
     pub fn starts_upper(&self, i: usize) -> bool {
-        self.is_word(i) && self.raw(i).starts_with(char::is_uppercase)
+        self.upper.get(i).copied().unwrap_or(false)
     }
 
     /// Whether token `i` is a word of one of these classes.

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::doc::{Doc, step};
+use super::lexicon;
 use crate::domain::limits::MAX_CLAIMANT_CHARS;
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -140,7 +141,7 @@ impl Resolver {
                     && k + 3 > i
                     && doc.tokens[k - 1].is_word()
                     && !doc.starts_upper(k - 1)
-                    && TITLES.contains(&doc.word(k - 1))
+                    && lexicon::contains(TITLES, doc.word(k - 1))
                 {
                     titles.push(doc.word(k - 1).to_owned());
                     k -= 1;
@@ -272,7 +273,7 @@ fn split_titles(doc: &Doc<'_>, first: usize, last: usize) -> (Vec<String>, Vec<u
     // nationality or organisation words before a title ("Russian President") are titles too
     let last_title = (first..=last)
         .rev()
-        .find(|&t| TITLES.contains(&doc.word(t)));
+        .find(|&t| lexicon::contains(TITLES, doc.word(t)));
     if let Some(lt) = last_title
         && lt < last
     {
