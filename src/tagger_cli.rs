@@ -99,7 +99,7 @@ pub fn cross_validate(data: &Path, folds: usize, epochs: usize) -> anyhow::Resul
                 .filter(|&(i, _)| fold_of[i] == fold)
                 .map(|(i, article)| {
                     let mut line = Vec::new();
-                    let found = extract::extract_with(&article.text, &model);
+                    let found = extract::extract_with(&article.text, Some(&model));
                     crate::extract_cli::write_quotes(&mut line, &article.id, &found)?;
                     Ok((i, line))
                 })

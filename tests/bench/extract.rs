@@ -1,6 +1,8 @@
 //! The extractor's speed on one core: MB (10^6 bytes) of article text per second, for
-//! `extract` (quotes, speakers, coreference, check-worthiness of each quote) and for the
-//! sentence scorer alone. Prints figures; asserts nothing, since timings are the machine's.
+//! `extract` (quotes, speakers, coreference, check-worthiness of each quote), for the same
+//! with the rules alone (the tagger's cost is the difference: machines differ, the ratio
+//! travels), and for the sentence scorer alone. Prints figures; asserts nothing, since timings
+//! are the machine's.
 //!
 //! Corpus: the articles of `$CLAIM_BENCH_CORPUS` (JSON lines with a "text"), by default
 //! `../shared/eval/quotes/polnear_dev.jsonl`, else the sample excerpt in `tests/data/`.
@@ -8,7 +10,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use claim_registry::extract::{checkworthiness, extract};
+use claim_registry::extract::{checkworthiness, extract, extract_with};
 
 fn corpus() -> (String, Vec<String>) {
     let path = std::env::var("CLAIM_BENCH_CORPUS")
@@ -32,30 +34,47 @@ fn corpus() -> (String, Vec<String>) {
     }
 }
 
-/// Runs `work` over the corpus for rounds of at least half a second; returns MB/s per round.
-fn measure(texts: &[String], mut work: impl FnMut(&str)) -> Vec<f64> {
+/// One pass of a workload over the corpus.
+type Work<'a> = Box<dyn FnMut(&str) + 'a>;
+
+/// Runs each workload over the corpus in rounds of at least half a second, taking turns round
+/// by round (so that a machine's slower minutes weigh on all alike); returns MB/s per round,
+/// by workload.
+fn measure(texts: &[String], works: &mut [Work<'_>]) -> Vec<Vec<f64>> {
     let bytes: usize = texts.iter().map(String::len).sum();
-    texts.iter().for_each(|t| work(t)); // warm-up: the model's one-time load, caches
-    (0..7)
-        .map(|_| {
+    for work in works.iter_mut() {
+        texts.iter().for_each(|t| work(t)); // warm-up: the models' one-time load, caches
+    }
+    let mut rates = vec![Vec::new(); works.len()];
+    for _ in 0..ROUNDS {
+        for (work, rates) in works.iter_mut().zip(&mut rates) {
             let started = Instant::now();
             let mut done = 0usize;
             while started.elapsed() < Duration::from_millis(500) {
                 texts.iter().for_each(|t| work(t));
                 done += bytes;
             }
-            done as f64 / 1e6 / started.elapsed().as_secs_f64()
-        })
-        .collect()
+            rates.push(done as f64 / 1e6 / started.elapsed().as_secs_f64());
+        }
+    }
+    rates
 }
 
-fn report(name: &str, mut rates: Vec<f64>) {
-    rates.sort_by(f64::total_cmp);
+/// Rounds per workload.
+const ROUNDS: usize = 7;
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn report(name: &str, rates: &[f64]) {
+    let (min, max) = rates
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
     println!(
-        "{name:<32} median {:>7.1} MB/s   (min {:.1}, max {:.1}, {} rounds of 0.5 s, one thread)",
-        rates[rates.len() / 2],
-        rates[0],
-        rates[rates.len() - 1],
+        "{name:<34} median {:>7.1} MB/s   (min {min:.1}, max {max:.1}, {} rounds of 0.5 s, one thread)",
+        median(rates.to_vec()),
         rates.len()
     );
 }
@@ -68,18 +87,30 @@ fn main() {
         texts.len(),
         bytes as f64 / 1e6
     );
-    report(
-        "extract (quotes + scores)",
-        measure(&texts, |t| {
-            black_box(extract(black_box(t)));
-        }),
+    let rates = measure(
+        &texts,
+        &mut [
+            Box::new(|t: &str| {
+                black_box(extract(black_box(t)));
+            }),
+            Box::new(|t: &str| {
+                black_box(extract_with(black_box(t), None));
+            }),
+            Box::new(|t: &str| {
+                for sentence in t.split_inclusive(['.', '?', '!']) {
+                    black_box(checkworthiness::score(black_box(sentence)));
+                }
+            }),
+        ],
     );
-    report(
-        "check-worthiness of sentences",
-        measure(&texts, |t| {
-            for sentence in t.split_inclusive(['.', '?', '!']) {
-                black_box(checkworthiness::score(black_box(sentence)));
-            }
-        }),
+    report("extract (quotes + scores)", &rates[0]);
+    report("extract, rules alone (no tagger)", &rates[1]);
+    report("check-worthiness of sentences", &rates[2]);
+    // rounds run side by side: the share of extraction's time the tagger takes
+    let ratio = median(rates[0].iter().zip(&rates[1]).map(|(a, b)| a / b).collect());
+    println!(
+        "{:<34} median {ratio:>7.2}   (the tagger takes {:.0}% of extraction's time)",
+        "extract / rules alone",
+        100.0 * (1.0 - ratio)
     );
 }
