@@ -169,11 +169,7 @@ fn shape(word: &str) -> u64 {
         } else {
             let c = rest.chars().next().unwrap_or_default();
             rest = &rest[c.len_utf8()..];
-            u32::from(match c {
-                c if c.is_uppercase() => 'X',
-                c if c.is_lowercase() => 'x',
-                c => c,
-            })
+            u32::from(shape_class(c))
         };
         run = if class == last { run + 1 } else { 1 };
         last = class;
@@ -189,7 +185,18 @@ fn shape(word: &str) -> u64 {
     hash
 }
 
-/// The shape class of each ASCII byte: `X`, `x`, `d`, or the byte itself.
+/// A character's class in a shape: `X` upper-case, `x` lower-case, `d` an ASCII digit, else
+/// the character itself.
+fn shape_class(c: char) -> char {
+    match c {
+        c if c.is_uppercase() => 'X',
+        c if c.is_lowercase() => 'x',
+        c if c.is_ascii_digit() => 'd',
+        c => c,
+    }
+}
+
+/// [`shape_class`] of each ASCII byte, looked up rather than asked of Unicode's tables.
 const ASCII_SHAPE: [u8; 128] = {
     let mut classes = [0; 128];
     let mut byte = 0;
@@ -1173,46 +1180,21 @@ mod tests {
 
     #[test]
     fn shapes_read_ascii_by_table_as_unicode_would() {
-        // the shape by Unicode's cases alone, character by character
-        let by_unicode = |word: &str| {
-            let (mut hash, mut last, mut run, mut len) = (0xcbf2_9ce4_8422_2325u64, '\0', 0, 0);
-            for c in word.chars() {
-                let class = match c {
-                    c if c.is_uppercase() => 'X',
-                    c if c.is_lowercase() => 'x',
-                    c if c.is_ascii_digit() => 'd',
-                    c => c,
-                };
-                run = if class == last { run + 1 } else { 1 };
-                last = class;
-                if run > 2 {
-                    continue;
-                }
-                hash = (hash ^ u64::from(u32::from(class))).wrapping_mul(0x0100_0000_01b3);
-                len += 1;
-                if len == 5 {
-                    break;
-                }
-            }
-            hash
-        };
-        for word in [
-            "",
-            "Putin",
-            "putin",
-            "U.S.",
-            "12,000",
-            "Élysée",
-            "ÀB12",
-            "x'Y",
-            "İx",
-            "“Hi”",
-            "a\u{0}b",
-            "ǅungla",
-            "٣٤",
-            "McDONALD's",
-        ] {
-            assert_eq!(shape(word), by_unicode(word), "{word:?}");
+        for byte in 0..128u8 {
+            let by_unicode = u32::from(shape_class(char::from(byte)));
+            assert_eq!(
+                u32::from(ASCII_SHAPE[usize::from(byte)]),
+                by_unicode,
+                "{byte}"
+            );
         }
+        // words mixing both: each character counts once, whatever its length in bytes
+        assert_eq!(shape("Élysée"), shape("Abcdef"));
+        assert_eq!(shape("ÀB12"), shape("AB12"));
+        assert_eq!(shape("İx"), shape("Ax"));
+        assert_eq!(shape("McDONALDé's"), shape("McDONALDe's"));
+        assert_eq!(shape("aé1bcdefg"), shape("ab1cd"));
+        assert_ne!(shape("“Hi”"), shape("\"Hi\""));
+        assert_ne!(shape("٣٤"), shape("34"));
     }
 }
