@@ -46,6 +46,10 @@ enum Command {
     Extract {
         /// The input file; standard input when absent or "-".
         input: Option<PathBuf>,
+        /// For developers: the rules alone, without the tagger (the README's "rules alone"
+        /// column, and what to compare the tagger's changes against).
+        #[arg(long)]
+        rules_only: bool,
     },
     /// Score sentences' check-worthiness: JSON lines {"id", "sentence"} in, {"id", "score"} out.
     Checkworthiness {
@@ -353,7 +357,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             database.close().await;
             outcome
         }
-        Command::Extract { input } => crate::extract_cli::extract(input.as_deref()),
+        Command::Extract { input, rules_only } => {
+            crate::extract_cli::extract(input.as_deref(), rules_only)
+        }
         Command::Checkworthiness { input } => crate::extract_cli::checkworthiness(input.as_deref()),
         Command::Tagger(TaggerCommand::Train {
             data,

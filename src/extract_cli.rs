@@ -50,8 +50,10 @@ fn lines(
     })
 }
 
-/// `claim-registry extract`: `{"id", "text"}` lines in, `{"id", "quotes": [...]}` lines out.
-pub fn extract(input: Option<&Path>) -> anyhow::Result<()> {
+/// `claim-registry extract`: `{"id", "text"}` lines in, `{"id", "quotes": [...]}` lines out;
+/// with `rules_only`, as the rules alone find them (no tagger).
+pub fn extract(input: Option<&Path>, rules_only: bool) -> anyhow::Result<()> {
+    let model = (!rules_only).then(extract::tagger::Model::shipped);
     let mut out = BufWriter::new(std::io::stdout().lock());
     for (n, line) in lines(input)?.enumerate() {
         let line = line?;
@@ -64,7 +66,7 @@ pub fn extract(input: Option<&Path>) -> anyhow::Result<()> {
                 n + 1
             )
         })?;
-        let found = extract::extract(&article.text);
+        let found = extract::extract_with(&article.text, model);
         write_quotes(&mut out, &article.id, &found)?;
     }
     out.flush()?;
