@@ -444,6 +444,8 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
             && doc.is_in(j - 2, &["this", "last"])
         {
             j -= 2;
+        } else if let Some(date) = date_before(doc, j, limit) {
+            j = date;
         } else {
             break;
         }
@@ -524,6 +526,62 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
         return Some((first, tail));
     }
     noun_phrase_before(doc, j, limit)
+}
+
+/// Days of the week, which date a statement and name no one.
+const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// Months, which date a statement after a preposition (`in August`, `on Sept. 8`); alone,
+/// some are names (April, June).
+#[rustfmt::skip]
+const MONTHS: &[&str] = &[
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan.", "feb.", "aug.", "sept.", "sep.", "oct.", "nov.",
+    "dec.",
+];
+
+/// Where a date that ends just before token `end` starts, not before `limit`: `Trump on
+/// Friday said`, `Clinton early Friday tweeted`, `the Post in August reported`, `his doctor
+/// Friday afternoon wrote`. A date is no speaker; the speaker stands before it.
+fn date_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<usize> {
+    const PART: &[&str] = &["night", "morning", "afternoon", "evening"];
+    const LEAD: &[&str] = &["on", "in", "early", "late", "last", "this", "next", "by"];
+    let number = |t: usize| {
+        let raw = doc.raw(t);
+        !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit())
+    };
+    let mut j = end;
+    if j > limit + 1 && doc.is_in(j - 1, PART) {
+        j -= 1;
+    }
+    // `Sept. 8`, `Sept. 8, 2016`: a day, a comma and a year at most
+    let mut day = false;
+    while j > limit + 1 && end - j < 4 && (number(j - 1) || doc.tokens[j - 1].is_punct(',')) {
+        day |= number(j - 1);
+        j -= 1;
+    }
+    if j <= limit + 1 {
+        return None;
+    }
+    let weekday = doc.is_in(j - 1, WEEKDAYS);
+    let month = doc.is_in(j - 1, MONTHS);
+    if !weekday && !month {
+        return None;
+    }
+    j -= 1;
+    let lead = j > limit + 1 && doc.is_in(j - 1, LEAD);
+    if lead {
+        j -= 1;
+    }
+    (weekday || lead || day).then_some(j)
 }
 
 /// The most adverbs, auxiliaries and dates between a speaker and its cue: `has also long said`.
@@ -610,6 +668,58 @@ fn speaker_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, us
         last = t;
     }
     Some((start, last))
+}
+
+/// Words that open a sentence with an adverbial before its subject: `In an interview, Trump
+/// said`, `But a few days later, Trump reversed himself, telling CBS`.
+#[rustfmt::skip]
+const OPENERS: &[&str] = &[
+    "in", "at", "on", "with", "when", "as", "after", "before", "during", "earlier", "later",
+    "but", "and", "yet", "so", "then", "now", "while", "although", "though", "because", "since",
+    "if", "for", "by", "from", "despite", "amid", "following", "asked", "speaking", "still",
+    "meanwhile", "also", "instead", "however",
+];
+
+/// Words that end a phrase of time: `A few days later`, `Last week`, `Tuesday night`.
+#[rustfmt::skip]
+const WHEN: &[&str] = &[
+    "later", "ago", "earlier", "week", "month", "year", "weekend", "night", "morning",
+    "afternoon", "evening", "today", "yesterday",
+];
+
+/// Conjunctions and adverbs that open a sentence and may stand right before its subject: `But
+/// Trump reversed himself`.
+const LINKS: &[&str] = &["but", "and", "yet", "so", "then", "now", "still", "also"];
+
+/// The subject that opens a sentence starting at `start`, before `limit`: the sentence's
+/// speaker for a cue that shares it (`…, saying`), past a dateline (`WASHINGTON — `) and an
+/// opening adverbial (`In an interview Friday, `).
+fn sentence_subject(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, usize)> {
+    let mut s = start;
+    // `WASHINGTON — `, `WASHINGTON, Dec. 8 (UPI) — `
+    if s < limit && doc.is_all_caps(s) && doc.raw(s).len() > 1 {
+        if let Some(dash) = (s + 1..limit.min(s + 12)).find(|&t| is_dash(doc, t)) {
+            s = dash + 1;
+            while s < limit && is_dash(doc, s) {
+                s += 1;
+            }
+        }
+    }
+    // `But Trump reversed himself`, `But in 2008, Clinton slammed`
+    if s + 1 < limit && doc.is_in(s, LINKS) {
+        s += 1;
+    }
+    let comma = (s + 1..limit.min(s + 24)).find(|&t| doc.tokens[t].is_punct(','));
+    if s < limit && doc.is_in(s, OPENERS) {
+        // the adverbial runs to its comma
+        s = comma? + 1;
+    } else if let Some(comma) = comma.filter(|&c| c < s + 6 && c > s)
+        && (doc.is_in(comma - 1, WHEN) || doc.is_in(comma - 1, WEEKDAYS))
+    {
+        // `A few days later, `, `Last week, `
+        s = comma + 1;
+    }
+    speaker_after(doc, s, limit)
 }
 
 /// The attribution that follows a closing mark in its sentence: `, said X`, `, X said`,
@@ -704,7 +814,7 @@ fn attribution_before(
         let participle =
             doc.word(j - 1).ends_with("ing") && j >= 2 && doc.tokens[j - 2].is_punct(',');
         let speaker = if participle {
-            speaker_after(doc, sentence_start, j - 1)
+            sentence_subject(doc, sentence_start, j - 1)
         } else {
             speaker_before(doc, j - 1, sentence_start)
         }?;
@@ -1486,7 +1596,7 @@ fn reported_speech(
                     || coordinated(doc, h, start);
             let speaker = if shares_subject {
                 // `Clinton spoke out Tuesday …, arguing that …`: the sentence's opening subject
-                subject.or_else(|| speaker_after(doc, start, c))
+                subject.or_else(|| sentence_subject(doc, start, c))
             } else {
                 speaker_before(doc, c, start)
             };

@@ -995,3 +995,51 @@ fn the_sample_articles_nine_quotes_come_out_as_self_contained_claims_by_vladimir
          constructive-minded partners."
     );
 }
+
+#[test]
+fn a_day_or_a_month_before_the_verb_is_not_the_speaker() {
+    for (text, speaker) in [
+        (
+            "Trump, who has been feuding with party leaders, on Friday described the plan as a “big tent.”",
+            "Trump, who has been feuding with party leaders",
+        ),
+        (
+            "The Vermont senator early Friday tweeted that the deal was “a disaster.”",
+            "The Vermont senator",
+        ),
+        (
+            "Several environmental groups in August warned that the capital was “less than expected.”",
+            "Several environmental groups",
+        ),
+    ] {
+        let found = quotes(text);
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        assert_eq!(found[0].speaker.as_ref().unwrap().text, speaker, "{text}");
+    }
+}
+
+#[test]
+fn a_participle_takes_the_subject_after_a_dateline_and_an_opening_adverbial() {
+    for (text, speaker) in [
+        (
+            "In an incendiary press conference, Trump launched an attack against Obama, calling him “the most ignorant president in our history.”",
+            "Trump",
+        ),
+        (
+            "WASHINGTON — Sen. Chuck Grassley on Wednesday downplayed the attack, saying “it is the same thing.”",
+            "Sen. Chuck Grassley",
+        ),
+        (
+            "But a few days later, Trump reversed himself yet again, telling CBS that the laws “are set.”",
+            "Trump",
+        ),
+        (
+            "But Trump reversed himself yet again, telling CBS that the laws “are set.”",
+            "Trump",
+        ),
+    ] {
+        let found = quotes(text);
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        assert_eq!(found[0].speaker.as_ref().unwrap().text, speaker, "{text}");
+    }
+}
