@@ -696,8 +696,12 @@ const LINKS: &[&str] = &["but", "and", "yet", "so", "then", "now", "still", "als
 /// opening adverbial (`In an interview Friday, `).
 fn sentence_subject(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize, usize)> {
     let mut s = start;
-    // `WASHINGTON — `, `WASHINGTON, Dec. 8 (UPI) — `
-    if s < limit && doc.is_all_caps(s) && doc.raw(s).len() > 1 {
+    // `WASHINGTON — `, `WASHINGTON, Dec. 8 (UPI) — `, `Washington (AFP) – `
+    let agency = s + 3 < limit
+        && doc.tokens[s + 1].is_punct('(')
+        && doc.is_all_caps(s + 2)
+        && doc.tokens[s + 3].is_punct(')');
+    if s < limit && ((doc.is_all_caps(s) && doc.raw(s).len() > 1) || agency) {
         if let Some(dash) = (s + 1..limit.min(s + 12)).find(|&t| is_dash(doc, t)) {
             s = dash + 1;
             while s < limit && is_dash(doc, s) {
@@ -705,21 +709,56 @@ fn sentence_subject(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize,
             }
         }
     }
-    // `But Trump reversed himself`, `But in 2008, Clinton slammed`
-    if s + 1 < limit && doc.is_in(s, LINKS) {
-        s += 1;
-    }
-    let comma = (s + 1..limit.min(s + 24)).find(|&t| doc.tokens[t].is_punct(','));
-    if s < limit && doc.is_in(s, OPENERS) {
-        // the adverbial runs to its comma
-        s = comma? + 1;
-    } else if let Some(comma) = comma.filter(|&c| c < s + 6 && c > s)
-        && (doc.is_in(comma - 1, WHEN) || doc.is_in(comma - 1, WEEKDAYS))
-    {
-        // `A few days later, `, `Last week, `
-        s = comma + 1;
+    // `But Trump reversed himself`, `But in 2008, Clinton slammed`, `On Thursday, however,
+    // Trump spoke`: a few adverbials in a row at most
+    for _ in 0..3 {
+        if s + 1 < limit && doc.is_in(s, LINKS) {
+            s += 1;
+        }
+        if let Some(date) = date_after(doc, s, limit) {
+            // `On Sunday morning Mr. Trump made`
+            s = date;
+            continue;
+        }
+        let comma = (s + 1..limit.min(s + 24)).find(|&t| doc.tokens[t].is_punct(','));
+        if s < limit && doc.is_in(s, OPENERS) {
+            // the adverbial runs to its comma
+            s = comma? + 1;
+        } else if let Some(comma) = comma.filter(|&c| c < s + 6 && c > s)
+            && (doc.is_in(comma - 1, WHEN) || doc.is_in(comma - 1, WEEKDAYS))
+        {
+            // `A few days later, `, `Last week, `
+            s = comma + 1;
+        } else {
+            break;
+        }
     }
     speaker_after(doc, s, limit)
+}
+
+/// Where a sentence goes on after a date that opens it at `start`, before `limit`: `On
+/// Sunday morning Mr. Trump made`, `Last Friday, he said`, `In August 2015, the senator`.
+fn date_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<usize> {
+    const LEAD: &[&str] = &["on", "in", "early", "late", "last", "this", "next", "by"];
+    let mut s = start;
+    if s < limit && doc.is_in(s, LEAD) {
+        s += 1;
+    }
+    if s >= limit || !(doc.is_in(s, WEEKDAYS) || (s > start && doc.is_in(s, MONTHS))) {
+        return None;
+    }
+    s += 1;
+    let number = |t: usize| {
+        let raw = doc.raw(t);
+        !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit())
+    };
+    while s < limit && s < start + 6 && (number(s) || doc.is_in(s, WHEN)) {
+        s += 1;
+    }
+    if s < limit && doc.tokens[s].is_punct(',') {
+        s += 1;
+    }
+    (s < limit).then_some(s)
 }
 
 /// The attribution that follows a closing mark in its sentence: `, said X`, `, X said`,
@@ -810,10 +849,7 @@ fn attribution_before(
         return Some((speaker, Some((sentence_start, sentence_start))));
     }
     if is_cue(doc, j - 1) {
-        // `Trump attacked Clinton …, saying, “…”`: the cue shares the sentence's subject
-        let participle =
-            doc.word(j - 1).ends_with("ing") && j >= 2 && doc.tokens[j - 2].is_punct(',');
-        let speaker = if participle {
+        let speaker = if participle_cue(doc, j - 1) {
             sentence_subject(doc, sentence_start, j - 1)
         } else {
             speaker_before(doc, j - 1, sentence_start)
@@ -825,9 +861,30 @@ fn attribution_before(
         .rev()
         .take(4)
         .find(|&c| is_cue(doc, c))?;
-    let speaker =
-        speaker_before(doc, cue, sentence_start).or_else(|| speaker_after(doc, cue + 1, j))?;
+    if participle_cue(doc, cue) {
+        // `Clinton seemed ready to riff, telling the crowd, “…”`
+        return Some((
+            sentence_subject(doc, sentence_start, cue)?,
+            Some((cue, cue)),
+        ));
+    }
+    // `said Monday Ms. Tanzer`, but after `told`, the listener: `told the crowd`
+    let inverted = || {
+        (!doc.is_in(cue, &["tell", "tells", "told", "telling"]))
+            .then(|| speaker_after(doc, cue + 1, j))
+            .flatten()
+    };
+    let speaker = speaker_before(doc, cue, sentence_start).or_else(inverted)?;
     Some((speaker, Some((cue, cue))))
+}
+
+/// Whether the cue at `c` is a participle that takes the sentence's subject: `Trump attacked
+/// Clinton, saying`, `incurred a wave of boos upon saying`.
+fn participle_cue(doc: &Doc<'_>, c: usize) -> bool {
+    const BEFORE: &[&str] = &["upon", "after", "before", "while", "by", "without", "when"];
+    doc.word(c).ends_with("ing")
+        && c >= 1
+        && (doc.tokens[c - 1].is_punct(',') || doc.is_in(c - 1, BEFORE))
 }
 
 /// Whether only punctuation stands between the end of one region and the start of another

@@ -1037,9 +1037,38 @@ fn a_participle_takes_the_subject_after_a_dateline_and_an_opening_adverbial() {
             "But Trump reversed himself yet again, telling CBS that the laws “are set.”",
             "Trump",
         ),
+        (
+            "Washington (AFP) – Democrat Hillary Clinton has taken a swipe at Donald Trump’s stance on Brexit, saying that “bombastic comments” do more harm than good.",
+            "Democrat Hillary Clinton",
+        ),
+        (
+            "Silverman, herself a Sanders supporter, incurred a wave of boos upon saying, “Hillary heard the passion of the people.”",
+            "Silverman",
+        ),
     ] {
         let found = quotes(text);
         assert_eq!(found.len(), 1, "{text}: {found:?}");
         assert_eq!(found[0].speaker.as_ref().unwrap().text, speaker, "{text}");
+    }
+}
+
+#[test]
+fn whom_a_speaker_told_is_not_the_speaker() {
+    for (text, speaker) in [
+        (
+            "Clinton seemed ready to riff on the incident, telling the crowd, “Some people get a little carried away.”",
+            "Clinton",
+        ),
+        (
+            "Trump took a risk by winking at stereotypes, telling the crowd, “I’m a negotiator like you, folks.”",
+            "Trump",
+        ),
+    ] {
+        let found = quotes(text);
+        let speakers: Vec<&str> = found
+            .iter()
+            .filter_map(|q| q.speaker.as_ref().map(|s| s.text.as_str()))
+            .collect();
+        assert_eq!(speakers, [speaker], "{text}: {found:?}");
     }
 }
