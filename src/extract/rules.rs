@@ -482,6 +482,22 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
         let (first, _) = noun_phrase_before(doc, open, limit)?;
         return doc.starts_upper(first).then_some((first, tail));
     }
+    // `Clinton, during a town hall meeting in Columbus, Ohio, said`: an adverbial between
+    // commas stands between the speaker and the cue, whatever commas it holds
+    if doc.tokens[tail].is_punct(',')
+        && let Some(open) = (limit..tail)
+            .rev()
+            .take(20)
+            .take_while(|&t| {
+                // `…, after winning Ohio, Gov. John Kasich (R-OH), said`: the speaker after it
+                !doc.tokens[t].is_quote() && !is_cue(doc, t) && !doc.tokens[t].is_punct(')')
+            })
+            .find(|&t| doc.tokens[t].is_punct(',') && doc.is_in(t + 1, INTERJECTED))
+        && let Some((first, last)) = noun_phrase_before(doc, open, limit)
+        && (doc.starts_upper(first) || doc.has(first, lexicon::PRONOUN))
+    {
+        return Some((first, last));
+    }
     // `Name, an appositive, said`
     if doc.tokens[tail].is_punct(',') {
         let comma = (limit..tail)
@@ -528,6 +544,10 @@ fn speaker_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<(usize, usi
     noun_phrase_before(doc, j, limit)
 }
 
+/// Prepositions that open an adverbial set between a speaker and the cue by commas: `Clinton,
+/// during a town hall meeting, said`, `Lewandowski, in a statement, said`.
+const INTERJECTED: &[&str] = &["in", "during", "at", "on", "after", "before", "with"];
+
 /// Days of the week, which date a statement and name no one.
 const WEEKDAYS: &[&str] = &[
     "monday",
@@ -562,10 +582,13 @@ fn date_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<usize> {
     if j > limit + 1 && doc.is_in(j - 1, PART) {
         j -= 1;
     }
-    // `Sept. 8`, `Sept. 8, 2016`: a day, a comma and a year at most
+    // `Sept. 8`, `Sept. 8, 2016`: a day, a comma and a year at most, a number last
     let mut day = false;
-    while j > limit + 1 && end - j < 4 && (number(j - 1) || doc.tokens[j - 1].is_punct(',')) {
-        day |= number(j - 1);
+    while j > limit + 1
+        && end - j < 3
+        && (number(j - 1) || (day && doc.tokens[j - 1].is_punct(',')))
+    {
+        day = true;
         j -= 1;
     }
     if j <= limit + 1 {

@@ -1072,3 +1072,25 @@ fn whom_a_speaker_told_is_not_the_speaker() {
         assert_eq!(speakers, [speaker], "{text}: {found:?}");
     }
 }
+
+#[test]
+fn an_adverbial_between_commas_stands_between_the_speaker_and_the_cue() {
+    for (text, speaker) in [
+        (
+            "Clinton, during a town hall meeting in Columbus, Ohio, said she was “going to put a lot of coal companies out of business.”",
+            "Clinton",
+        ),
+        (
+            "Corey Lewandowski, in a statement released by the campaign on Thursday, said he “appreciates the thoughtful decision.”",
+            "Corey Lewandowski",
+        ),
+        (
+            "Tuesday at a university in Berea, OH, after winning Ohio in the primary, Gov. John Kasich (R-OH), said, “I’m getting ready to rent a covered wagon.”",
+            "the primary, Gov. John Kasich (R-OH)",
+        ),
+    ] {
+        let found = quotes(text);
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        assert_eq!(found[0].speaker.as_ref().unwrap().text, speaker, "{text}");
+    }
+}
