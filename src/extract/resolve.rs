@@ -105,6 +105,9 @@ pub struct Resolver {
     titled: Map<String, Vec<(usize, usize)>>,
     /// The entity of the last resolved speaker, for pronouns.
     last: Option<usize>,
+    /// Where entities are named outside quotation marks, by first token, in text order:
+    /// who a pronoun may refer to.
+    mentions: Vec<(usize, usize)>,
 }
 
 impl Resolver {
@@ -116,7 +119,8 @@ impl Resolver {
         let n = doc.tokens.len();
         let mut i = 0;
         while i < n {
-            if !doc.starts_upper(i) {
+            // `On Wednesday, Clinton`: a capitalized preposition or day names no one
+            if !doc.starts_upper(i) || doc.has(i, lexicon::STOP | lexicon::TIME) {
                 i += 1;
                 continue;
             }
@@ -180,12 +184,53 @@ impl Resolver {
                 }
             }
         }
+        // every capitalized run outside quotation marks that names an entity, by its whole
+        // name or its surname
+        let quoted = doc.quoted(doc.quote_regions());
+        let mut mentions = Vec::new();
+        let mut surname = String::new();
+        let mut i = 0;
+        while i < n {
+            // `On Wednesday, Clinton`: a capitalized preposition or day names no one
+            if !doc.starts_upper(i) || doc.has(i, lexicon::STOP | lexicon::TIME) {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j + 1 < n && doc.starts_upper(j + 1) {
+                j += 1;
+            }
+            if !quoted[i] {
+                let (_, name) = split_titles(doc, i, j);
+                if let Some(&surname_token) = name.last() {
+                    step(1);
+                    surname.clear();
+                    let raw = strip_possessive(doc.raw(surname_token));
+                    surname.extend(raw.chars().flat_map(char::to_lowercase));
+                    if let Some(&e) = by_surname.get(surname.as_str()) {
+                        mentions.push((i, e));
+                    }
+                }
+            }
+            i = j + 1;
+        }
         Resolver {
+            mentions,
             entities,
             by_surname,
             titled,
             last: None,
         }
+    }
+
+    /// The first entity named, outside quotation marks, in the last sentence before token
+    /// `at` that names one.
+    fn subject_before(&self, doc: &Doc<'_>, at: usize) -> Option<usize> {
+        let k = self.mentions.partition_point(|&(t, _)| t < at);
+        let &(t, _) = self.mentions[..k].last()?;
+        let sentence = doc.sentence_of[t];
+        let first = self.mentions[..k].partition_point(|&(u, _)| doc.sentence_of[u] < sentence);
+        Some(self.mentions[first].1)
     }
 
     /// The name a speaker mention (tokens `first..=last`) refers to.
@@ -213,6 +258,16 @@ impl Resolver {
             return self.resolve(doc, a, b);
         }
         if first == last && doc.is_in(first, REFERRING_PRONOUNS) {
+            // `Clinton bashed Trump’s proposal. She addressed …`: a personal pronoun refers to
+            // the first entity named in the last sentence that names one (its subject, most
+            // often), outside quotation marks; a relative or first-person one, and one with no
+            // entity before it, to the last speaker
+            if !doc.is_in(first, &["who", "which", "i", "we"])
+                && let Some(e) = self.subject_before(doc, first)
+            {
+                self.last = Some(e);
+                return self.entities[e].name.clone();
+            }
             return self
                 .last
                 .map(|e| self.entities[e].name.clone())

@@ -1094,3 +1094,15 @@ fn an_adverbial_between_commas_stands_between_the_speaker_and_the_cue() {
         assert_eq!(found[0].speaker.as_ref().unwrap().text, speaker, "{text}");
     }
 }
+
+#[test]
+fn a_pronoun_refers_to_whom_the_sentence_before_it_names_first() {
+    let found = quotes(
+        "Hillary Clinton and Donald Trump spoke on Tuesday. “We will win,” Trump said. On Wednesday, Clinton bashed Trump’s proposal. “It is wrong,” she said.",
+    );
+    let she = found
+        .iter()
+        .find(|q| q.speaker.as_ref().is_some_and(|s| s.text == "she"))
+        .expect("found");
+    assert_eq!(she.resolved_speaker.as_deref(), Some("Hillary Clinton"));
+}
