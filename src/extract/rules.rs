@@ -568,16 +568,21 @@ const MONTHS: &[&str] = &[
     "dec.",
 ];
 
+/// Words that lead a date: `on Friday`, `early Friday`, `in August`, `last Tuesday`.
+const DATE_LEADS: &[&str] = &["on", "in", "early", "late", "last", "this", "next", "by"];
+
+/// Whether token `t` is a number written in digits: a day or a year.
+fn is_number(doc: &Doc<'_>, t: usize) -> bool {
+    let raw = doc.raw(t);
+    !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Where a date that ends just before token `end` starts, not before `limit`: `Trump on
 /// Friday said`, `Clinton early Friday tweeted`, `the Post in August reported`, `his doctor
 /// Friday afternoon wrote`. A date is no speaker; the speaker stands before it.
 fn date_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<usize> {
     const PART: &[&str] = &["night", "morning", "afternoon", "evening"];
-    const LEAD: &[&str] = &["on", "in", "early", "late", "last", "this", "next", "by"];
-    let number = |t: usize| {
-        let raw = doc.raw(t);
-        !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit())
-    };
+    let number = |t: usize| is_number(doc, t);
     let mut j = end;
     if j > limit + 1 && doc.is_in(j - 1, PART) {
         j -= 1;
@@ -600,7 +605,7 @@ fn date_before(doc: &Doc<'_>, end: usize, limit: usize) -> Option<usize> {
         return None;
     }
     j -= 1;
-    let lead = j > limit + 1 && doc.is_in(j - 1, LEAD);
+    let lead = j > limit + 1 && doc.is_in(j - 1, DATE_LEADS);
     if lead {
         j -= 1;
     }
@@ -762,20 +767,15 @@ fn sentence_subject(doc: &Doc<'_>, start: usize, limit: usize) -> Option<(usize,
 /// Where a sentence goes on after a date that opens it at `start`, before `limit`: `On
 /// Sunday morning Mr. Trump made`, `Last Friday, he said`, `In August 2015, the senator`.
 fn date_after(doc: &Doc<'_>, start: usize, limit: usize) -> Option<usize> {
-    const LEAD: &[&str] = &["on", "in", "early", "late", "last", "this", "next", "by"];
     let mut s = start;
-    if s < limit && doc.is_in(s, LEAD) {
+    if s < limit && doc.is_in(s, DATE_LEADS) {
         s += 1;
     }
     if s >= limit || !(doc.is_in(s, WEEKDAYS) || (s > start && doc.is_in(s, MONTHS))) {
         return None;
     }
     s += 1;
-    let number = |t: usize| {
-        let raw = doc.raw(t);
-        !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit())
-    };
-    while s < limit && s < start + 6 && (number(s) || doc.is_in(s, WHEN)) {
+    while s < limit && s < start + 6 && (is_number(doc, s) || doc.is_in(s, WHEN)) {
         s += 1;
     }
     if s < limit && doc.tokens[s].is_punct(',') {
