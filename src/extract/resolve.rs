@@ -1,7 +1,8 @@
 //! Who a speaker mention refers to, from the mentions before it in the same article: a surname
 //! to the full name first written with it ("Putin" → "Vladimir Putin"), a description to the
 //! person it titled ("the Russian president" → "Vladimir Putin", from "Russian President
-//! Vladimir Putin"), a pronoun to the speaker before it.
+//! Vladimir Putin"), a pronoun to whom the last sentence naming someone names first (else to
+//! the speaker before it).
 
 use std::collections::HashMap;
 
@@ -103,7 +104,8 @@ pub struct Resolver {
     /// For each lower-cased word that titled entities where they were named ("russian",
     /// "president"), the first [`MAX_TITLED`] of them and how often it titled each.
     titled: Map<String, Vec<(usize, usize)>>,
-    /// The entity of the last resolved speaker, for pronouns.
+    /// The entity of the last resolved speaker: what a pronoun refers to when no one is named
+    /// before it, and what a description prefers in a tie.
     last: Option<usize>,
     /// Where entities are named outside quotation marks, by first token, in text order:
     /// who a pronoun may refer to.
