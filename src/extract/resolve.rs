@@ -118,25 +118,14 @@ impl Resolver {
         let mut entities: Vec<Entity> = Vec::new();
         let mut titles_of: Vec<Vec<String>> = Vec::new();
         let mut by_name: Map<String, usize> = Map::default();
-        let n = doc.tokens.len();
-        let mut i = 0;
-        while i < n {
-            // `On Wednesday, Clinton`: a capitalized preposition or day names no one
-            if !doc.starts_upper(i) || doc.has(i, lexicon::STOP | lexicon::TIME) {
-                i += 1;
-                continue;
-            }
-            let mut j = i;
-            while j + 1 < n && doc.starts_upper(j + 1) {
-                j += 1;
-            }
+        let runs = capitalized_runs(doc);
+        for &(i, j) in &runs {
             let (titles, name) = split_titles(doc, i, j);
             if name.len() >= 2 && !doc.is_all_caps(name[0]) {
                 let words: Vec<&str> = name.iter().map(|&t| strip_possessive(doc.raw(t))).collect();
                 let full = words.join(" ");
                 // a run longer than any name the registry takes is no name
                 if full.len() > MAX_CLAIMANT_CHARS && full.chars().count() > MAX_CLAIMANT_CHARS {
-                    i = j + 1;
                     continue;
                 }
                 let surname = words.last().map(|w| w.to_lowercase()).unwrap_or_default();
@@ -165,7 +154,6 @@ impl Resolver {
                     }
                 }
             }
-            i = j + 1;
         }
         let mut by_surname: Map<String, usize> = Map::default();
         for (e, entity) in entities.iter().enumerate() {
@@ -191,17 +179,7 @@ impl Resolver {
         let quoted = doc.quoted(doc.quote_regions());
         let mut mentions = Vec::new();
         let mut surname = String::new();
-        let mut i = 0;
-        while i < n {
-            // `On Wednesday, Clinton`: a capitalized preposition or day names no one
-            if !doc.starts_upper(i) || doc.has(i, lexicon::STOP | lexicon::TIME) {
-                i += 1;
-                continue;
-            }
-            let mut j = i;
-            while j + 1 < n && doc.starts_upper(j + 1) {
-                j += 1;
-            }
+        for &(i, j) in &runs {
             if !quoted[i] {
                 let (_, name) = split_titles(doc, i, j);
                 if let Some(&surname_token) = name.last() {
@@ -214,7 +192,6 @@ impl Resolver {
                     }
                 }
             }
-            i = j + 1;
         }
         Resolver {
             mentions,
@@ -321,6 +298,27 @@ impl Resolver {
             None => mention,
         }
     }
+}
+
+/// The runs of capitalized words of a document, as (first, last) tokens in text order: where
+/// names may stand. A capitalized preposition or day starts none (`On Wednesday, Clinton`).
+fn capitalized_runs(doc: &Doc<'_>) -> Vec<(usize, usize)> {
+    let n = doc.tokens.len();
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !doc.starts_upper(i) || doc.has(i, lexicon::STOP | lexicon::TIME) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j + 1 < n && doc.starts_upper(j + 1) {
+            j += 1;
+        }
+        runs.push((i, j));
+        i = j + 1;
+    }
+    runs
 }
 
 /// Splits a capitalized run into its leading title words and the name after them.
