@@ -267,8 +267,22 @@ async fn a_claim_like_a_checked_one_is_linked_or_suggested_by_the_thresholds() {
     let app = spawn_app_with_model(thresholds).await;
     let checked = claim(&app, checked_text).await;
     app.give_verdict(&checked.name, Rating::False).await;
-    // the earlier claim is embedded before the later ones are registered
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // the earlier claim is embedded and in the index, found by its meaning, before the later
+    // ones are registered (a fixed wait flaked on a loaded machine)
+    let embedded = |r: &SearchClaimsResponse| {
+        r.results.iter().any(|result| {
+            result
+                .claim
+                .as_ref()
+                .is_some_and(|c| c.name == checked.name)
+                && result.signals.contains(&(Signal::Semantic as i32))
+        })
+    };
+    let (reply, _) = search_until(&app, query(same_text), embedded).await;
+    assert!(
+        embedded(&reply),
+        "the checked claim is never found by its meaning: {reply:?}"
+    );
     let same = claim(&app, same_text).await;
     let near = claim(&app, near_text).await;
 
