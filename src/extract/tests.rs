@@ -996,6 +996,13 @@ fn the_sample_articles_nine_quotes_come_out_as_self_contained_claims_by_vladimir
     );
 }
 
+/// Asserts that `text` holds one quote, and that its speaker as written is `speaker`.
+fn assert_one_quote_by(text: &str, speaker: &str) {
+    let found = quotes(text);
+    assert_eq!(found.len(), 1, "{text}: {found:?}");
+    assert_eq!(found[0].speaker.as_ref().unwrap().text, speaker, "{text}");
+}
+
 #[test]
 fn a_day_or_a_month_before_the_verb_is_not_the_speaker() {
     for (text, speaker) in [
@@ -1012,9 +1019,7 @@ fn a_day_or_a_month_before_the_verb_is_not_the_speaker() {
             "Several environmental groups",
         ),
     ] {
-        let found = quotes(text);
-        assert_eq!(found.len(), 1, "{text}: {found:?}");
-        assert_eq!(found[0].speaker.as_ref().unwrap().text, speaker, "{text}");
+        assert_one_quote_by(text, speaker);
     }
 }
 
@@ -1046,9 +1051,7 @@ fn a_participle_takes_the_subject_after_a_dateline_and_an_opening_adverbial() {
             "Silverman",
         ),
     ] {
-        let found = quotes(text);
-        assert_eq!(found.len(), 1, "{text}: {found:?}");
-        assert_eq!(found[0].speaker.as_ref().unwrap().text, speaker, "{text}");
+        assert_one_quote_by(text, speaker);
     }
 }
 
@@ -1089,9 +1092,7 @@ fn an_adverbial_between_commas_stands_between_the_speaker_and_the_cue() {
             "the primary, Gov. John Kasich (R-OH)",
         ),
     ] {
-        let found = quotes(text);
-        assert_eq!(found.len(), 1, "{text}: {found:?}");
-        assert_eq!(found[0].speaker.as_ref().unwrap().text, speaker, "{text}");
+        assert_one_quote_by(text, speaker);
     }
 }
 
