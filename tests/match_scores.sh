@@ -55,7 +55,7 @@ for line in open(f"{work}/removed.jsonl"):
 # floor it is not met yet: the line says LOW, and the issue stays open until it is. (The issue's
 # reference "MiniLM alone 0.925" is a test-split figure; on dev MiniLM alone is at most 0.81.)
 checks = [
-    ("dev MAP@5", dev["MAP@5"], 0.93, 0.88),
+    ("dev MAP@5", dev["MAP@5"], 0.93, 0.89),
     ("dev precision of 'match' (first result)", precision, 0.97, 0.97),
     ("dev share of queries decided 'match'", coverage, 0.50, 0.50),
 ]

@@ -20,7 +20,7 @@ use super::Registry;
 use crate::domain::{ClaimName, MatchState};
 use crate::error::Error;
 use crate::search::Decision;
-use crate::search::model::MODEL_SHA256;
+use crate::search::model::{ADAPTER_SHA256, MODEL_SHA256};
 use crate::store::matches::{self, Found};
 use crate::store::search as search_store;
 
@@ -33,40 +33,100 @@ const BATCH: i64 = 32;
 /// The most suggestions a claim gets.
 const MAX_SUGGESTIONS: usize = 3;
 
-/// The model the stored vectors come from: vectors of another model are not compared.
+/// The model the stored vectors come from, with its adapter: vectors of another model or
+/// adapter are not compared, and are computed again ([`Registry::embed_stale_claims`]).
 pub fn model_id() -> String {
-    format!("all-MiniLM-L6-v2@sha256:{}", &MODEL_SHA256[..16])
+    format!(
+        "all-MiniLM-L6-v2@sha256:{}+adapter@sha256:{}",
+        &MODEL_SHA256[..16],
+        &ADAPTER_SHA256[..16]
+    )
 }
 
 impl Registry {
     /// Embeds and matches queued claims, forever, once the model is loaded and the index built.
-    /// Failures are logged and the batch retried.
+    /// Whenever the queue is empty, until none is left, it also embeds claims whose stored vector
+    /// is of an earlier model or adapter ([`Registry::embed_stale_claims`]). Failures are logged
+    /// and the batch retried.
     pub async fn match_new_claims(&self) {
         let mut failing = false;
+        // where the walk over claims with stale vectors stands; None once it is over
+        let mut stale_after = Some(Uuid::nil());
         loop {
             let done = match (self.index.embedder(), self.index.is_built()) {
-                (Some(_), true) => match self.match_batch().await {
-                    Ok(done) => {
-                        failing = false;
-                        done
-                    }
-                    Err(error) => {
-                        if !failing {
-                            tracing::warn!(
-                                error = format!("{error:#}"),
-                                "matching new claims failed; retrying"
-                            );
-                            failing = true;
+                (Some(_), true) => {
+                    let done = match self.match_batch().await {
+                        Ok(0) if stale_after.is_some() => self
+                            .embed_stale_claims(stale_after.unwrap_or_default())
+                            .await
+                            .map(|next| {
+                                stale_after = next;
+                                if next.is_some() { BATCH as usize } else { 0 }
+                            }),
+                        other => other,
+                    };
+                    match done {
+                        Ok(done) => {
+                            failing = false;
+                            done
                         }
-                        0
+                        Err(error) => {
+                            if !failing {
+                                tracing::warn!(
+                                    error = format!("{error:#}"),
+                                    "embedding and matching claims failed; retrying"
+                                );
+                                failing = true;
+                            }
+                            0
+                        }
                     }
-                },
+                }
                 _ => 0,
             };
             if done < BATCH as usize {
                 tokio::time::sleep(IDLE_INTERVAL).await;
             }
         }
+    }
+
+    /// One batch of claims whose stored vector is missing or of another model than
+    /// [`model_id`] (after an upgrade of the model or its adapter: the index leaves such vectors
+    /// out, so those claims are found by their words only until this has run), after `after` in
+    /// id order. They are embedded and stored, not matched again: their links and suggestions
+    /// were decided when they were registered. The stored vectors reach every replica's index
+    /// through the change log. Returns the last claim done, or None when none was left.
+    pub async fn embed_stale_claims(&self, after: Uuid) -> Result<Option<Uuid>, Error> {
+        let mut tx = self.pool.begin().await?;
+        let stale = search_store::take_stale(&mut tx, &model_id(), after, BATCH).await?;
+        let Some(&(last, _)) = stale.last() else {
+            return Ok(None);
+        };
+        let vectors = self.embed(&stale).await?;
+        let embeddings: Vec<(Uuid, Vec<f32>)> =
+            stale.iter().map(|(id, _)| *id).zip(vectors).collect();
+        search_store::store_embeddings(&mut tx, &model_id(), &embeddings).await?;
+        tx.commit().await?;
+        tracing::info!(
+            claims = embeddings.len(),
+            model = model_id(),
+            "claims embedded again for the current model"
+        );
+        Ok(Some(last))
+    }
+
+    /// The vectors of claims' statements, computed off the async runtime.
+    async fn embed(&self, claims: &[(Uuid, String)]) -> Result<Vec<Vec<f32>>, Error> {
+        let index = Arc::clone(&self.index);
+        let statements: Vec<String> = claims.iter().map(|(_, s)| s.clone()).collect();
+        tokio::task::spawn_blocking(move || {
+            let texts: Vec<&str> = statements.iter().map(String::as_str).collect();
+            index.embed_statements(&texts)
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("embedding panicked")))?
+        .map_err(|e| Error::Internal(anyhow::anyhow!("embedding failed: {e}")))?
+        .ok_or_else(|| Error::NotReady("the embedding model is not loaded".into()))
     }
 
     /// One batch: how many claims it embedded and matched.
@@ -76,16 +136,7 @@ impl Registry {
         if work.is_empty() {
             return Ok(0);
         }
-        let index = Arc::clone(&self.index);
-        let statements: Vec<String> = work.iter().map(|(_, s)| s.clone()).collect();
-        let vectors = tokio::task::spawn_blocking(move || {
-            let texts: Vec<&str> = statements.iter().map(String::as_str).collect();
-            index.embed_statements(&texts)
-        })
-        .await
-        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("embedding panicked")))?
-        .map_err(|e| Error::Internal(anyhow::anyhow!("embedding failed: {e}")))?
-        .ok_or_else(|| Error::NotReady("the embedding model is not loaded".into()))?;
+        let vectors = self.embed(&work).await?;
         let ids: Vec<Uuid> = work.iter().map(|(id, _)| *id).collect();
         let embeddings: Vec<(Uuid, Vec<f32>)> = ids.iter().copied().zip(vectors).collect();
         search_store::store_embeddings(&mut tx, &model_id(), &embeddings).await?;

@@ -11,6 +11,12 @@
 //! tokenization (lower-cased, truncated to [`MAX_TOKENS`] tokens), the BERT encoder, the mean of
 //! the token vectors under the attention mask, and L2 normalization, so the dot product of two
 //! embeddings is their cosine similarity.
+//!
+//! The encoder is the pinned model plus a low-rank adapter of ours ([`ADAPTER_SHA256`], in
+//! `adapter/claims.safetensors`, trained by `adapter/train.py` on the training queries of
+//! CLEF-2020 CheckThat! Task 2): it teaches the model that a post and a checker's statement of the
+//! same claim belong together. It is added to the weights once, at load, so embedding costs what
+//! it did without it.
 
 use std::io::Read;
 use std::num::NonZeroUsize;
@@ -45,6 +51,15 @@ pub const MODEL_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca689589511437
 /// give different vectors from the same weights, so it is pinned too.
 pub const TOKENIZER_SHA256: &str =
     "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037";
+
+/// Our low-rank adapter: for each adapted matrix `W` (`<name>.weight` in the model's file),
+/// `<name>.lora_a` (rank × in) and `<name>.lora_b` (out × rank, already scaled), and the
+/// encoder uses `W + lora_b · lora_a`. In the binary, so a replica cannot run without it.
+const ADAPTER: &[u8] = include_bytes!("adapter/claims.safetensors");
+
+/// SHA-256 of [`ADAPTER`]: part of the name stored with every vector, so that vectors of an
+/// earlier adapter are never compared with this one's (a test checks the file against it).
+pub const ADAPTER_SHA256: &str = "db6bd0e9588716450e4f19ffa8452e4f04c0a7056e6373b9e869cf58b20a1513";
 
 /// Word pieces a text is cut to, counting `[CLS]` and `[SEP]`: the `max_seq_length` the
 /// model was trained with (sentence-transformers' setting for it), not BERT's 512.
@@ -220,6 +235,14 @@ pub fn ensure_model(dir: &Path) -> Result<ModelFiles, ModelError> {
     Ok(files)
 }
 
+/// The SHA-256 of some bytes in lower-case hexadecimal, as `sha256sum` prints it.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// Reads a whole file and checks its SHA-256 against the pinned one.
 fn read_verified(path: &Path, expected: &'static str) -> Result<Vec<u8>, ModelError> {
     let io = |source| ModelError::Io {
@@ -231,10 +254,7 @@ fn read_verified(path: &Path, expected: &'static str) -> Result<Vec<u8>, ModelEr
     std::fs::File::open(path)
         .and_then(|mut file| file.read_to_end(&mut bytes))
         .map_err(io)?;
-    let actual: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let actual = sha256_hex(&bytes);
     if actual != expected {
         return Err(ModelError::ChecksumMismatch {
             path: path.to_path_buf(),
@@ -278,9 +298,15 @@ impl std::fmt::Debug for Embedder {
 }
 
 impl Embedder {
-    /// Loads the model from its files, refusing weights or a tokenizer that are not the pinned
-    /// ones. Takes about a second (reading and hashing 90 MB).
+    /// Loads the model from its files with our adapter, refusing weights or a tokenizer that are
+    /// not the pinned ones. Takes about a second (reading and hashing 90 MB).
     pub fn load(files: &ModelFiles) -> Result<Self, ModelError> {
+        Self::load_with(files, Some(ADAPTER))
+    }
+
+    /// [`Embedder::load`] with the given adapter, or the pinned model as published without one
+    /// (what its reference vectors are checked against).
+    fn load_with(files: &ModelFiles, adapter: Option<&[u8]>) -> Result<Self, ModelError> {
         let weights = read_verified(&files.weights, MODEL_SHA256)?;
         let tokenizer_json = read_verified(&files.tokenizer, TOKENIZER_SHA256)?;
         let failed = |reason: String| ModelError::Load {
@@ -320,8 +346,13 @@ impl Embedder {
             pad_token: "[PAD]".to_owned(),
         }));
         let device = Device::Cpu;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+        let mut tensors = candle_core::safetensors::load_buffer(&weights, &device)
             .map_err(|e| failed(format!("model.safetensors: {e}")))?;
+        if let Some(adapter) = adapter {
+            apply_adapter(&mut tensors, adapter, &device)
+                .map_err(|e| failed(format!("the adapter: {e}")))?;
+        }
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
         let model =
             BertModel::load(vb, &config).map_err(|e| failed(format!("BERT weights: {e}")))?;
         Ok(Self {
@@ -430,6 +461,47 @@ impl Embedder {
     }
 }
 
+/// Adds each low-rank update of `adapter` to the weight it adapts: `W += lora_b · lora_a`.
+/// Fails, naming the tensor, when an update has no partner, adapts a weight the model does not
+/// have, or has the wrong shape: a half-applied adapter would give vectors no one trained.
+fn apply_adapter(
+    tensors: &mut std::collections::HashMap<String, Tensor>,
+    adapter: &[u8],
+    device: &Device,
+) -> Result<(), String> {
+    let updates =
+        candle_core::safetensors::load_buffer(adapter, device).map_err(|e| e.to_string())?;
+    let mut applied = 0;
+    for (name, down) in &updates {
+        let Some(target) = name.strip_suffix(".lora_a") else {
+            if !name.ends_with(".lora_b") {
+                return Err(format!("{name} is neither a lora_a nor a lora_b tensor"));
+            }
+            continue;
+        };
+        let up = updates
+            .get(&format!("{target}.lora_b"))
+            .ok_or_else(|| format!("{name} has no {target}.lora_b"))?;
+        let key = format!("{target}.weight");
+        let weight = tensors
+            .get(&key)
+            .ok_or_else(|| format!("the model has no {key} for {name}"))?;
+        let merged = up
+            .matmul(down)
+            .and_then(|delta| weight + delta)
+            .map_err(|e| format!("{target}: {e}"))?;
+        tensors.insert(key, merged);
+        applied += 1;
+    }
+    if applied * 2 != updates.len() {
+        return Err(format!(
+            "{} tensors hold {applied} complete updates",
+            updates.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Scales a vector to unit length in place (a zero vector stays zero), as
 /// `torch.nn.functional.normalize` does.
 pub fn normalize(vector: &mut [f32]) {
@@ -446,10 +518,60 @@ mod tests {
     /// installed there when missing. A machine that cannot install it fails the test: the model
     /// is part of what is tested, not an optional extra.
     fn embedder() -> Embedder {
-        let dir = std::env::var_os("CLAIM_REGISTRY_MODEL_DIR")
+        Embedder::from_dir(&model_dir()).unwrap_or_else(|e| {
+            panic!("the embedding model is needed by this test and could not be had: {e}")
+        })
+    }
+
+    fn model_dir() -> PathBuf {
+        std::env::var_os("CLAIM_REGISTRY_MODEL_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data/model"));
-        Embedder::from_dir(&dir).unwrap_or_else(|e| {
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data/model"))
+    }
+
+    #[test]
+    fn the_adapter_is_the_pinned_one_and_moves_vectors_without_losing_their_meaning() {
+        assert_eq!(sha256_hex(ADAPTER), ADAPTER_SHA256);
+        let adapted = embedder();
+        let base = base_embedder();
+        let texts = [
+            "Vaccines cause autism.",
+            "The Eiffel Tower was sold for scrap.",
+        ];
+        let (a, b) = (adapted.embed(&texts).unwrap(), base.embed(&texts).unwrap());
+        for (a, b) in a.iter().zip(&b) {
+            let same = cosine(a, b);
+            assert!(
+                same < 0.9999 && same > 0.8,
+                "cosine of base and adapted: {same}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_adapter_that_does_not_fit_the_model_is_refused() {
+        let files = embedder_files();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("half.safetensors");
+        let half: std::collections::HashMap<String, Tensor> = [(
+            "encoder.layer.0.attention.self.query.lora_a".to_owned(),
+            Tensor::zeros((8, DIMENSION), DType::F32, &Device::Cpu).unwrap(),
+        )]
+        .into();
+        candle_core::safetensors::save(&half, &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let error = Embedder::load_with(&files, Some(&bytes))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("has no encoder.layer.0.attention.self.query.lora_b"),
+            "{error}"
+        );
+    }
+
+    /// The model's files, installed first when missing.
+    fn embedder_files() -> ModelFiles {
+        ensure_model(&model_dir()).unwrap_or_else(|e| {
             panic!("the embedding model is needed by this test and could not be had: {e}")
         })
     }
@@ -458,9 +580,14 @@ mod tests {
         a.iter().zip(b).map(|(x, y)| x * y).sum()
     }
 
+    /// The model as published, without our adapter.
+    fn base_embedder() -> Embedder {
+        Embedder::load_with(&embedder_files(), None).unwrap()
+    }
+
     #[test]
     fn the_real_model_embeds_as_sentence_transformers_does() {
-        let embedder = embedder();
+        let embedder = base_embedder();
         let texts = [
             "A man is eating food.",
             "A man is eating a piece of bread.",
@@ -503,9 +630,13 @@ mod tests {
         let cut = embedder.embed(&[&long, &longer]).unwrap();
         assert!(cosine(&cut[0], &cut[1]) > 0.99999);
 
-        // and the whole search with it: a paraphrase is matched, an unrelated text is not
-        let index =
-            SearchIndex::new(Some(std::sync::Arc::new(embedder)), Settings::default()).unwrap();
+        // and the whole search with the adapted model: a paraphrase is matched, an unrelated
+        // text is not
+        let index = SearchIndex::new(
+            Some(std::sync::Arc::new(self::embedder())),
+            Settings::default(),
+        )
+        .unwrap();
         let claims = [
             "Drinking bleach cures the coronavirus.",
             "The Eiffel Tower was sold for scrap metal in 1925.",

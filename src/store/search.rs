@@ -140,6 +140,28 @@ pub async fn take_work(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<
     .await
 }
 
+/// Claims after `after` (in id order) whose stored vector is missing or of another model than
+/// `model` and that are not queued (queued ones get their vector with their matching), up to
+/// `limit`, locked against changes to their statement for this transaction: a statement changed
+/// meanwhile waits, then is queued and embedded again, so an old statement's vector never
+/// overwrites a newer one's. Rows another transaction holds are skipped; they are re-read at the
+/// next start.
+pub async fn take_stale(
+    conn: &mut PgConnection,
+    model: &str,
+    after: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "select c.id, c.statement from claims c          left join claim_embeddings e on e.claim_id = c.id          where c.id > $2 and e.model is distinct from $1            and not exists (select 1 from claim_work w where w.claim_id = c.id)          order by c.id limit $3          for share of c skip locked",
+    )
+    .bind(model)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
 /// Removes done work from the queue.
 pub async fn finish_work(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<()> {
     sqlx::query("delete from claim_work where claim_id = any($1)")

@@ -253,6 +253,84 @@ async fn a_new_claim_is_searchable_on_another_replica_and_a_restarted_one_rebuil
     assert!(reply.ranking_note.contains("model"), "{reply:?}");
 }
 
+/// The model name stored with a claim's vector, waiting up to ten seconds for it to be `want`.
+async fn stored_model_until(app: &TestApp, claim: &Claim, want: &str) -> Option<String> {
+    let id: uuid::Uuid = claim.name.trim_start_matches("claims/").parse().unwrap();
+    let started = Instant::now();
+    loop {
+        let model: Option<String> =
+            sqlx::query_scalar("select model from claim_embeddings where claim_id = $1")
+                .bind(id)
+                .fetch_optional(&app.pool)
+                .await
+                .unwrap();
+        if model.as_deref() == Some(want) || started.elapsed() > Duration::from_secs(10) {
+            return model;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn vectors_of_an_earlier_model_are_computed_again_at_start_without_matching_again() {
+    let one = spawn_app_with_model(Thresholds::default()).await;
+    let first = claim(
+        &one,
+        "The city council approved a new budget for public parks",
+    )
+    .await;
+    let second = claim(
+        &one,
+        "The council approved a budget for the city's public parks",
+    )
+    .await;
+    let current = claim_registry::registry::model_id();
+    for claim in [&first, &second] {
+        assert_eq!(
+            stored_model_until(&one, claim, &current).await.as_deref(),
+            Some(current.as_str())
+        );
+    }
+    // this replica walked the claims with stale vectors when it started, before these existed
+    let links: i64 = one.count("claim_matches").await;
+
+    // as after an upgrade of the model or its adapter: the stored vectors are another model's
+    sqlx::query("update claim_embeddings set model = 'all-MiniLM-L6-v2@sha256:earlier'")
+        .execute(&one.pool)
+        .await
+        .unwrap();
+    let two = one
+        .replica_with(Some(embedder()), Thresholds::default())
+        .await;
+    for claim in [&first, &second] {
+        assert_eq!(
+            stored_model_until(&two, claim, &current).await.as_deref(),
+            Some(current.as_str()),
+            "a vector of an earlier model is computed again"
+        );
+    }
+    // and found by its meaning again, on the replica that recomputed it
+    let (reply, _) = search_until(&two, query("money for green spaces in town"), |r| {
+        r.results
+            .iter()
+            .any(|result| result.signals.contains(&(Signal::Semantic as i32)))
+    })
+    .await;
+    assert!(
+        reply
+            .results
+            .iter()
+            .any(|result| result.signals.contains(&(Signal::Semantic as i32))),
+        "{reply:?}"
+    );
+    assert_eq!(
+        two.count("claim_matches").await,
+        links,
+        "no claim is matched twice"
+    );
+    assert_eq!(two.count("claim_work").await, 0);
+}
+
 #[tokio::test]
 async fn a_claim_like_a_checked_one_is_linked_or_suggested_by_the_thresholds() {
     let checked_text = "The unemployment rate fell to 3.5 percent in September";
