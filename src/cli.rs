@@ -113,6 +113,10 @@ struct MatchArgs {
     /// names from the pool (and put them back after).
     #[arg(long)]
     remove_relevant: bool,
+    /// For measuring another adapter (one trained by src/search/adapter/train.py, for example
+    /// on four folds of the training queries): use it in place of the one the service ships.
+    #[arg(long)]
+    adapter: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -379,6 +383,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 model_dir: &args.model_dir,
                 limit: usize::from(args.limit),
                 remove_relevant: args.remove_relevant,
+                adapter: args.adapter.as_deref(),
             })
         })
         .await

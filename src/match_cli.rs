@@ -48,6 +48,9 @@ pub struct MatchOptions<'a> {
     /// For the evaluation of false matches: before each query, remove the claims its
     /// `"relevant"` field names from the pool, and put them back after.
     pub remove_relevant: bool,
+    /// An adapter file to embed with in place of the shipped one; unlike a missing model, one
+    /// that cannot be read or does not fit is an error, not a fallback to words alone.
+    pub adapter: Option<&'a Path>,
 }
 
 /// Reads JSON lines, skipping blank ones; errors name the file and line.
@@ -103,7 +106,20 @@ pub fn run(options: &MatchOptions<'_>) -> anyhow::Result<()> {
         "the queries",
         "\"id\" and \"query\"",
     )?;
-    let embedder = match Embedder::from_dir(options.model_dir) {
+    let loaded = match options.adapter {
+        None => Embedder::from_dir(options.model_dir),
+        Some(path) => {
+            let adapter = std::fs::read(path)
+                .with_context(|| format!("cannot read the adapter {}", path.display()))?;
+            let files = crate::search::model::ensure_model(options.model_dir)?;
+            Ok(
+                Embedder::load_with(&files, Some(&adapter)).with_context(|| {
+                    format!("the adapter {} does not fit the model", path.display())
+                })?,
+            )
+        }
+    };
+    let embedder = match loaded {
         Ok(embedder) => Some(Arc::new(embedder)),
         Err(error) => {
             tracing::warn!("{error}; matching lexically only, without decisions");

@@ -304,9 +304,10 @@ impl Embedder {
         Self::load_with(files, Some(ADAPTER))
     }
 
-    /// [`Embedder::load`] with the given adapter, or the pinned model as published without one
-    /// (what its reference vectors are checked against).
-    fn load_with(files: &ModelFiles, adapter: Option<&[u8]>) -> Result<Self, ModelError> {
+    /// [`Embedder::load`] with the given adapter in place of ours (to measure a retrained one
+    /// before shipping it: `match --adapter`), or the pinned model as published without one
+    /// (what its reference vectors are checked against). The service always loads ours.
+    pub fn load_with(files: &ModelFiles, adapter: Option<&[u8]>) -> Result<Self, ModelError> {
         let weights = read_verified(&files.weights, MODEL_SHA256)?;
         let tokenizer_json = read_verified(&files.tokenizer, TOKENIZER_SHA256)?;
         let failed = |reason: String| ModelError::Load {

@@ -176,6 +176,13 @@ def main():
     ap.add_argument("--random-negatives", type=int, default=32)
     ap.add_argument("--hard-negatives", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--fold",
+        type=int,
+        default=None,
+        help="for cross-validation: train without fold K (0-4) of the training queries (every "
+        "fifth query in a fixed shuffle) and print that fold's held-out ids to --out.ids",
+    )
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
@@ -186,6 +193,14 @@ def main():
     claim_ids = [c["id"] for c in claims]
     statement = {c["id"]: c["text"].strip() for c in claims}
     train, dev = load("queries_train.jsonl"), load("queries_dev.jsonl")
+    if args.fold is not None:
+        order = list(range(len(train)))
+        random.Random(7).shuffle(order)
+        held = {train[i]["id"] for i in order[args.fold :: 5]}
+        with open(args.out + ".ids", "w") as f:
+            f.writelines(json.dumps(q) + "\n" for q in train if q["id"] in held)
+        dev = [q for q in train if q["id"] in held]
+        train = [q for q in train if q["id"] not in held]
     tokenizer = AutoTokenizer.from_pretrained(BASE)
 
     # hard negatives: the base model's nearest claims that are not right (B is zero at first,
@@ -226,7 +241,7 @@ def main():
 
     model.eval()
     tuned_claims = embed_all(model, tokenizer, [statement[i] for i in claim_ids])
-    for name, queries in (("dev", dev),):
+    for name, queries in (("dev" if args.fold is None else f"held-out fold {args.fold}", dev),):
         base = map_at_5(embed_all(adapted_model(1, 0)[0], tokenizer, [clean_query(q["query"]) for q in queries]), base_claims, queries, claim_ids)
         tuned = map_at_5(embed_all(model, tokenizer, [clean_query(q["query"]) for q in queries]), tuned_claims, queries, claim_ids)
         print(f"{name} queries, cosine alone, MAP@5: base {base:.4f}, adapted {tuned:.4f}")
