@@ -144,8 +144,9 @@ pub async fn take_work(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<
 /// `model` and that are not queued (queued ones get their vector with their matching), up to
 /// `limit`, locked against changes to their statement for this transaction: a statement changed
 /// meanwhile waits, then is queued and embedded again, so an old statement's vector never
-/// overwrites a newer one's. Rows another transaction holds are skipped; they are re-read at the
-/// next start.
+/// overwrites a newer one's. The lock (`for no key update`) does not hold up verdicts or quotes
+/// added to those claims. Rows another replica holds are skipped, so replicas walking at the same
+/// time share the work; one held by something else is re-read at the next start.
 pub async fn take_stale(
     conn: &mut PgConnection,
     model: &str,
@@ -153,7 +154,7 @@ pub async fn take_stale(
     limit: i64,
 ) -> sqlx::Result<Vec<(Uuid, String)>> {
     sqlx::query_as(
-        "select c.id, c.statement from claims c          left join claim_embeddings e on e.claim_id = c.id          where c.id > $2 and e.model is distinct from $1            and not exists (select 1 from claim_work w where w.claim_id = c.id)          order by c.id limit $3          for share of c skip locked",
+        "select c.id, c.statement from claims c          left join claim_embeddings e on e.claim_id = c.id          where c.id > $2 and e.model is distinct from $1            and not exists (select 1 from claim_work w where w.claim_id = c.id)          order by c.id limit $3          for no key update of c skip locked",
     )
     .bind(model)
     .bind(after)
