@@ -519,9 +519,7 @@ mod tests {
     /// installed there when missing. A machine that cannot install it fails the test: the model
     /// is part of what is tested, not an optional extra.
     fn embedder() -> Embedder {
-        Embedder::from_dir(&model_dir()).unwrap_or_else(|e| {
-            panic!("the embedding model is needed by this test and could not be had: {e}")
-        })
+        Embedder::load(&embedder_files()).unwrap()
     }
 
     fn model_dir() -> PathBuf {

@@ -291,7 +291,8 @@ async fn vectors_of_an_earlier_model_are_computed_again_at_start_without_matchin
             Some(current.as_str())
         );
     }
-    // this replica walked the claims with stale vectors when it started, before these existed
+    // both replicas walk the claims with stale vectors once, when their queue is first empty;
+    // whichever does it after the change below, the vectors must come back and nothing be matched
     let links: i64 = one.count("claim_matches").await;
 
     // as after an upgrade of the model or its adapter: the stored vectors are another model's
