@@ -224,15 +224,25 @@ impl SearchIndex {
         let depth = depth.max(limit);
         // ranks are among the admitted claims only, as if the index held nothing else: a new
         // claim matched against earlier ones must not count itself as BM25's first
-        let mut lexical = self.lexical.search_tagged(&cleaned, depth, required)?;
+        // BM25 does not wait for the query's embedding: the two run side by side, on two
+        // cores where there are two (the embedding gains little from a second thread on a
+        // query this short, and it and the vector search are most of a search's time)
+        let (lexical, semantic) = rayon::join(
+            || self.lexical.search_tagged(&cleaned, depth, required),
+            || -> Result<_, SearchError> {
+                let query_vector = match self.embedder.get() {
+                    Some(embedder) if !cleaned.is_empty() => embedder.embed_query(&cleaned)?,
+                    _ => return Ok(None),
+                };
+                let semantic = self.vectors.search(&query_vector, depth)?;
+                Ok(Some((query_vector, semantic)))
+            },
+        );
+        let mut lexical = lexical?;
         lexical.retain(|hit| admit(hit.key));
-        let query_vector = match self.embedder.get() {
-            Some(embedder) if !cleaned.is_empty() => Some(embedder.embed_query(&cleaned)?),
-            _ => None,
-        };
-        let mut semantic = match &query_vector {
-            Some(vector) => self.vectors.search(vector, depth)?,
-            None => Vec::new(),
+        let (query_vector, mut semantic) = match semantic? {
+            Some((vector, semantic)) => (Some(vector), semantic),
+            None => (None, Vec::new()),
         };
         semantic.retain(|hit| admit(hit.key));
         let fusion = Fusion {
