@@ -12,9 +12,12 @@ use std::ops::Range;
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::columnar::Column;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery,
+};
 use tantivy::schema::{
-    BytesOptions, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+    BytesOptions, FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
@@ -102,8 +105,12 @@ pub struct LexicalError(#[from] tantivy::TantivyError);
 /// The schema's fields, looked up once.
 #[derive(Debug, Clone, Copy)]
 struct Fields {
-    /// The claim's key, 16 big-endian bytes: indexed to delete by it, a fast field to read it.
+    /// The claim's key, 16 big-endian bytes, indexed to delete by it.
     key: Field,
+    /// The key's high and low 64 bits, fast fields to read it from a document: a number per
+    /// document at a fixed place, where a fast bytes field would search its dictionary.
+    key_high: Field,
+    key_low: Field,
     statement: Field,
     title: Field,
     claimant: Field,
@@ -176,7 +183,9 @@ impl LexicalIndex {
                 .set_index_option(IndexRecordOption::WithFreqs),
         );
         let fields = Fields {
-            key: schema.add_bytes_field("key", BytesOptions::default().set_indexed().set_fast()),
+            key: schema.add_bytes_field("key", BytesOptions::default().set_indexed()),
+            key_high: schema.add_u64_field("key_high", FAST),
+            key_low: schema.add_u64_field("key_low", FAST),
             statement: schema.add_text_field("statement", text.clone()),
             title: schema.add_text_field("title", text.clone()),
             claimant: schema.add_text_field("claimant", text.clone()),
@@ -206,6 +215,8 @@ impl LexicalIndex {
     pub fn upsert(&self, key: Key, text: &ClaimText<'_>) -> Result<(), LexicalError> {
         let mut document = TantivyDocument::default();
         document.add_bytes(self.fields.key, &key.to_be_bytes());
+        document.add_u64(self.fields.key_high, (key >> 64) as u64);
+        document.add_u64(self.fields.key_low, key as u64);
         for (field, value) in [
             (self.fields.statement, text.statement),
             (self.fields.title, text.title),
@@ -340,6 +351,54 @@ impl LexicalIndex {
         Ok(hits)
     }
 
+    /// How many claims carry the rarest of `required` tags (`None` when none is required): an
+    /// upper bound on how many a filter lets through, read from the index's term statistics
+    /// without visiting a claim (it counts removed claims until their segment is merged).
+    pub fn rarest_tag(&self, required: &[String]) -> Result<Option<u64>, LexicalError> {
+        let searcher = self.reader.searcher();
+        let mut rarest = None;
+        for tag in required {
+            let count = searcher.doc_freq(&Term::from_field_text(self.fields.tags, tag))?;
+            rarest = Some(rarest.map_or(count, |r: u64| r.min(count)));
+        }
+        Ok(rarest)
+    }
+
+    /// The keys of the claims that carry every one of `required` tags (none when no tag is
+    /// required), in no order: the claims a selective filter lets through, for the semantic side
+    /// to compare every one of them with the query instead of sifting the nearest of all claims.
+    /// Ask [`LexicalIndex::rarest_tag`] first: this visits every one of them.
+    pub fn tagged_keys(&self, required: &[String]) -> Result<Vec<Key>, LexicalError> {
+        if required.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let terms = required
+            .iter()
+            .map(|tag| Term::from_field_text(self.fields.tags, tag));
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .map(|term| {
+                let tag = TermQuery::new(term, IndexRecordOption::Basic);
+                (Occur::Must, Box::new(tag) as Box<dyn Query>)
+            })
+            .collect();
+        let weight =
+            BooleanQuery::new(clauses).weight(EnableScoring::disabled_from_searcher(&searcher))?;
+        let mut keys = Vec::new();
+        for segment in searcher.segment_readers() {
+            let column = KeyColumns::of(segment)?;
+            let mut docs = weight.scorer(segment, 1.0)?;
+            let mut doc = docs.doc();
+            while doc != TERMINATED {
+                if !segment.is_deleted(doc) {
+                    keys.push(column.key(doc)?);
+                }
+                doc = docs.advance();
+            }
+        }
+        Ok(keys)
+    }
+
     /// For each of `keys`, the terms of `query` (analyzed: lower-cased stems) its claim contains
     /// in any field, in the query's order; empty for a key the index does not hold. What
     /// [`LexicalIndex::highlight`] finds in a text. Asked only for the results a search returns,
@@ -458,23 +517,34 @@ impl LexicalIndex {
     }
 }
 
-/// Reads a document's key from the `key` fast field.
+/// Reads a document's key from its fast fields.
 fn read_key(segment: &tantivy::SegmentReader, doc: DocId) -> Result<Key, LexicalError> {
-    let column = segment
-        .fast_fields()
-        .bytes("key")?
-        .ok_or_else(|| tantivy::TantivyError::SchemaError("no `key` fast field".to_owned()))?;
-    let mut bytes = Vec::with_capacity(16);
-    let ord = column.term_ords(doc).next().ok_or_else(|| {
-        tantivy::TantivyError::InternalError(format!("document {doc} has no key"))
-    })?;
-    column
-        .ord_to_bytes(ord, &mut bytes)
-        .map_err(tantivy::TantivyError::from)?;
-    let bytes: [u8; 16] = bytes.as_slice().try_into().map_err(|_| {
-        tantivy::TantivyError::InternalError(format!("a key of {} bytes", bytes.len()))
-    })?;
-    Ok(Key::from_be_bytes(bytes))
+    KeyColumns::of(segment)?.key(doc)
+}
+
+/// A segment's key fast fields, to read many documents' keys from.
+struct KeyColumns {
+    high: Column<u64>,
+    low: Column<u64>,
+}
+
+impl KeyColumns {
+    fn of(segment: &tantivy::SegmentReader) -> Result<Self, LexicalError> {
+        let fast = segment.fast_fields();
+        Ok(Self {
+            high: fast.u64("key_high")?,
+            low: fast.u64("key_low")?,
+        })
+    }
+
+    fn key(&self, doc: DocId) -> Result<Key, LexicalError> {
+        match (self.high.first(doc), self.low.first(doc)) {
+            (Some(high), Some(low)) => Ok((Key::from(high) << 64) | Key::from(low)),
+            _ => Err(
+                tantivy::TantivyError::InternalError(format!("document {doc} has no key")).into(),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -496,6 +566,44 @@ mod tests {
         }
         index.commit().unwrap();
         index
+    }
+
+    #[test]
+    fn the_claims_a_filter_lets_through_are_listed_when_few_enough() {
+        let index = LexicalIndex::new(FieldWeights::default()).unwrap();
+        let speaker = ["speaker:rare".to_owned()];
+        let both = ["speaker:rare".to_owned(), "rating:false".to_owned()];
+        for key in 0..10u128 {
+            let tags: &[String] = match key {
+                2 | 5 => &both,
+                7 => &speaker,
+                _ => &[],
+            };
+            let claim = ClaimText {
+                statement: "A claim",
+                tags,
+                ..ClaimText::default()
+            };
+            index.upsert(key, &claim).unwrap();
+        }
+        index.remove(5);
+        index.commit().unwrap();
+        let listed = |required: &[String]| {
+            let mut keys = index.tagged_keys(required).unwrap();
+            keys.sort_unstable();
+            keys
+        };
+        // every tag must be there, and a removed claim is not listed
+        assert_eq!(listed(&speaker), vec![2, 7]);
+        assert_eq!(listed(&both), vec![2]);
+        assert_eq!(listed(&["rating:true".to_owned()]), Vec::<Key>::new());
+        assert_eq!(listed(&[]), Vec::<Key>::new());
+        // the rarest tag bounds how many a filter lets through, before any is visited
+        let rarest = |required: &[String]| index.rarest_tag(required).unwrap();
+        assert!(rarest(&speaker).is_some_and(|n| n >= 2));
+        assert!(rarest(&both).is_some_and(|n| n >= 1 && n <= rarest(&speaker).unwrap()));
+        assert_eq!(rarest(&["rating:true".to_owned()]), Some(0));
+        assert_eq!(rarest(&[]), None);
     }
 
     fn keys(hits: &[LexicalHit]) -> Vec<Key> {

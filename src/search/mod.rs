@@ -35,6 +35,12 @@ pub use vectors::VectorIndex;
 /// (`Uuid::as_u128`) and the offline command by line number.
 pub type Key = u128;
 
+/// Up to this many claims carrying a search's filter tags (a speaker's, an article's, a rating's
+/// claims), the semantic side compares every one of them with the query; past it, it takes the
+/// nearest of all claims and the filters sift them. At a million claims, comparing 5,000 one by
+/// one costs about what the shortlist does (`cargo bench --bench search_scale`).
+pub const EXACT_AMONG_TAGGED: usize = 5_000;
+
 /// Everything tunable about search, with the defaults measured on the training queries.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Settings {
@@ -208,8 +214,10 @@ impl SearchIndex {
     /// [`SearchIndex::search`] among the claims that carry every one of `required` tags
     /// ([`ClaimText::tags`]) and that `admit` lets through (a service's other filters, or
     /// "registered before this claim" when matching a new one). BM25 ranks only the tagged
-    /// claims, however few; the embeddings propose their nearest `depth` (among a shortlist
-    /// past [`vectors::EXACT_UP_TO`]) and those are sifted. Admitted claims with the same words
+    /// claims, however few. The embeddings propose the nearest `depth` of the tagged claims when
+    /// at most [`EXACT_AMONG_TAGGED`] carry the rarest tag (each compared with the query), else the
+    /// nearest `depth` of all claims (among a shortlist past [`vectors::EXACT_UP_TO`]); those
+    /// are sifted by `admit`. Admitted claims with the same words
     /// are one result ([`rank::fold_same_statements`]). Decisions are made on the admitted
     /// results only.
     pub fn search_where(
@@ -227,21 +235,44 @@ impl SearchIndex {
         // BM25 does not wait for the query's embedding: the two run side by side, on two
         // cores where there are two (the embedding gains little from a second thread on a
         // query this short, and it and the vector search are most of a search's time)
+        // query this short, and it and the vector search are most of a search's time). The
+        // claims a selective filter lets through are listed on BM25's side and then compared
+        // with the query one by one, so that each of them can be found by its meaning.
+        let selective = self
+            .lexical
+            .rarest_tag(required)?
+            .is_some_and(|count| count <= EXACT_AMONG_TAGGED as u64);
         let (lexical, semantic) = rayon::join(
-            || self.lexical.search_tagged(&cleaned, depth, required),
+            || -> Result<_, SearchError> {
+                let hits = self.lexical.search_tagged(&cleaned, depth, required)?;
+                let tagged = match selective {
+                    true => Some(self.lexical.tagged_keys(required)?),
+                    false => None,
+                };
+                Ok((hits, tagged))
+            },
             || -> Result<_, SearchError> {
                 let query_vector = match self.embedder.get() {
                     Some(embedder) if !cleaned.is_empty() => embedder.embed_query(&cleaned)?,
                     _ => return Ok(None),
                 };
-                let semantic = self.vectors.search(&query_vector, depth)?;
-                Ok(Some((query_vector, semantic)))
+                // a selective filter waits for the list of the claims it lets through
+                let nearest = match selective {
+                    true => None,
+                    false => Some(self.vectors.search(&query_vector, depth)?),
+                };
+                Ok(Some((query_vector, nearest)))
             },
         );
-        let mut lexical = lexical?;
+        let (mut lexical, tagged) = lexical?;
         lexical.retain(|hit| admit(hit.key));
         let (query_vector, mut semantic) = match semantic? {
-            Some((vector, semantic)) => (Some(vector), semantic),
+            Some((vector, Some(nearest))) => (Some(vector), nearest),
+            Some((vector, None)) => {
+                let tagged = tagged.unwrap_or_default();
+                let among = self.vectors.search_among(&vector, &tagged, depth)?;
+                (Some(vector), among)
+            }
             None => (None, Vec::new()),
         };
         semantic.retain(|hit| admit(hit.key));

@@ -671,6 +671,53 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_only_a_filter_lets_through_is_found_by_its_meaning_however_many_are_nearer() {
+        let index = SearchIndex::new(
+            Some(std::sync::Arc::new(self::embedder())),
+            Settings::default(),
+        )
+        .unwrap();
+        let query = "The moon landing was staged in a film studio";
+        let nearest = index.embed_claims(&[ClaimText {
+            statement: query,
+            ..ClaimText::default()
+        }]);
+        let nearest = nearest.unwrap().unwrap().remove(0);
+        // more claims than the semantic side proposes, none of them the speaker's, all nearer
+        // the query than the speaker's claim (their vectors are the query's own) and sharing
+        // none of its words
+        let depth = 100;
+        for key in 0..(depth as u128 + 50) {
+            let statement = format!("Other claim number {key}");
+            let claim = ClaimText {
+                statement: &statement,
+                ..ClaimText::default()
+            };
+            index.upsert(key, &claim, Some(&nearest)).unwrap();
+        }
+        // the speaker's claim says the same in other words
+        let rare = 10_000;
+        let tags = ["speaker:rare".to_owned()];
+        let claim = ClaimText {
+            statement: "Astronauts never went there; it was all shot on a set",
+            tags: &tags,
+            ..ClaimText::default()
+        };
+        let vector = index.embed_claims(&[claim]).unwrap().unwrap().remove(0);
+        index.upsert(rare, &claim, Some(&vector)).unwrap();
+        index.commit().unwrap();
+        let found = index
+            .search_where(query, 10, depth, &tags, |key| key == rare)
+            .unwrap();
+        let keys: Vec<u128> = found.results.iter().map(|r| r.key).collect();
+        assert_eq!(keys, vec![rare]);
+        assert!(found.results[0].semantic && !found.results[0].lexical());
+        // without the filter, the nearer claims come first, as they should
+        let unfiltered = index.search(query, 10).unwrap();
+        assert!(unfiltered.results.iter().all(|r| r.key != rare));
+    }
+
+    #[test]
     fn files_that_are_not_the_pinned_model_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         for name in ["model.safetensors", "tokenizer.json", "config.json"] {

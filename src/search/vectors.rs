@@ -235,6 +235,31 @@ impl VectorIndex {
         Ok(best.into_sorted_vec().into_iter().map(|w| w.0).collect())
     }
 
+    /// The `k` of `keys` whose vectors are most similar to `query`, most similar first (ties by
+    /// key), each compared exactly; keys without a vector are left out. The semantic side of a
+    /// search whose filters let few claims through: every one of them is a candidate, however
+    /// far the nearest of all claims are.
+    pub fn search_among(
+        &self,
+        query: &[f32],
+        keys: &[Key],
+        k: usize,
+    ) -> Result<Vec<VectorHit>, DimensionMismatch> {
+        let mut hits: Vec<VectorHit> = keys
+            .iter()
+            .zip(self.cosines(query, keys)?)
+            .filter_map(|(&key, cosine)| {
+                Some(VectorHit {
+                    key,
+                    cosine: cosine?,
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.key.cmp(&b.key)));
+        hits.truncate(k);
+        Ok(hits)
+    }
+
     /// The cosine similarity of `query` and each of `keys`' vectors (`None` for a key without
     /// one): the semantic score of claims another signal found.
     pub fn cosines(
