@@ -230,11 +230,8 @@ impl SearchIndex {
     ) -> Result<SearchResults, SearchError> {
         let cleaned = text::clean_query(query);
         let depth = depth.max(limit);
-        // ranks are among the admitted claims only, as if the index held nothing else: a new
-        // claim matched against earlier ones must not count itself as BM25's first
         // BM25 does not wait for the query's embedding: the two run side by side, on two
         // cores where there are two (the embedding gains little from a second thread on a
-        // query this short, and it and the vector search are most of a search's time)
         // query this short, and it and the vector search are most of a search's time). The
         // claims a selective filter lets through are listed on BM25's side and then compared
         // with the query one by one, so that each of them can be found by its meaning.
@@ -265,6 +262,8 @@ impl SearchIndex {
             },
         );
         let (mut lexical, tagged) = lexical?;
+        // ranks are among the admitted claims only, as if the index held nothing else: a new
+        // claim matched against earlier ones must not count itself as BM25's first
         lexical.retain(|hit| admit(hit.key));
         let (query_vector, mut semantic) = match semantic? {
             Some((vector, Some(nearest))) => (Some(vector), nearest),
