@@ -327,10 +327,7 @@ impl LexicalIndex {
             // to the score
             let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
             for tag in required {
-                let tag = TermQuery::new(
-                    Term::from_field_text(self.fields.tags, tag),
-                    IndexRecordOption::Basic,
-                );
+                let tag = TermQuery::new(self.tag_term(tag), IndexRecordOption::Basic);
                 all.push((
                     Occur::Must,
                     Box::new(ConstScoreQuery::new(Box::new(tag), 0.0)),
@@ -340,11 +337,19 @@ impl LexicalIndex {
         }
         let searcher = self.reader.searcher();
         let top = searcher.search(&*query, &TopDocs::with_limit(limit))?;
+        // each segment's key columns opened once, for all of its hits
+        let mut columns: Vec<Option<KeyColumns>> = Vec::new();
+        columns.resize_with(searcher.segment_readers().len(), || None);
         let mut hits = Vec::with_capacity(top.len());
         for &(score, address) in &top {
-            let segment = searcher.segment_reader(address.segment_ord);
+            let column = match &mut columns[address.segment_ord as usize] {
+                Some(column) => column,
+                slot => slot.insert(KeyColumns::of(
+                    searcher.segment_reader(address.segment_ord),
+                )?),
+            };
             hits.push(LexicalHit {
-                key: read_key(segment, address.doc_id)?,
+                key: column.key(address.doc_id)?,
                 score,
             });
         }
@@ -358,7 +363,7 @@ impl LexicalIndex {
         let searcher = self.reader.searcher();
         let mut rarest = None;
         for tag in required {
-            let count = searcher.doc_freq(&Term::from_field_text(self.fields.tags, tag))?;
+            let count = searcher.doc_freq(&self.tag_term(tag))?;
             rarest = Some(rarest.map_or(count, |r: u64| r.min(count)));
         }
         Ok(rarest)
@@ -373,12 +378,10 @@ impl LexicalIndex {
             return Ok(Vec::new());
         }
         let searcher = self.reader.searcher();
-        let terms = required
+        let clauses: Vec<(Occur, Box<dyn Query>)> = required
             .iter()
-            .map(|tag| Term::from_field_text(self.fields.tags, tag));
-        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .map(|term| {
-                let tag = TermQuery::new(term, IndexRecordOption::Basic);
+            .map(|tag| {
+                let tag = TermQuery::new(self.tag_term(tag), IndexRecordOption::Basic);
                 (Occur::Must, Box::new(tag) as Box<dyn Query>)
             })
             .collect();
@@ -499,6 +502,11 @@ impl LexicalIndex {
     }
 
     /// The term that identifies a claim's document.
+    /// The term a claim's tag is indexed as ([`ClaimText::tags`]).
+    fn tag_term(&self, tag: &str) -> Term {
+        Term::from_field_text(self.fields.tags, tag)
+    }
+
     fn key_term(&self, key: Key) -> Term {
         Term::from_field_bytes(self.fields.key, &key.to_be_bytes())
     }
@@ -517,12 +525,7 @@ impl LexicalIndex {
     }
 }
 
-/// Reads a document's key from its fast fields.
-fn read_key(segment: &tantivy::SegmentReader, doc: DocId) -> Result<Key, LexicalError> {
-    KeyColumns::of(segment)?.key(doc)
-}
-
-/// A segment's key fast fields, to read many documents' keys from.
+/// A segment's key fast fields, to read its documents' keys from.
 struct KeyColumns {
     high: Column<u64>,
     low: Column<u64>,
