@@ -4,7 +4,8 @@
 
 use claim_registry::api::proto::{
     CorrectVerdictRequest, ImportClaimReviewsRequest, ImportClaimReviewsResponse, ImportOutcome,
-    ListClaimReviewsRequest, ListVerdictHistoryRequest, Origin, Rating, Verdict, VerdictAction,
+    ListClaimReviewsRequest, ListVerdictHistoryRequest, Origin, Rating, SearchClaimsRequest,
+    SearchClaimsResponse, Signal, Verdict, VerdictAction,
 };
 use claim_registry::domain::Role;
 use claim_registry::registry::Desk;
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 use tonic::Code;
 
 use crate::claim_review::{claim_review, errors, object, schema, verdict};
-use crate::helpers::{SAMPLE, TestApp, quote, spawn_app, spawn_app_with_model};
+use crate::helpers::{SAMPLE, TestApp, quote, search_until, spawn_app, spawn_app_with_model};
 
 /// JSON as the protobuf `Value` a client sends.
 fn to_value(json: Value) -> prost_types::Value {
@@ -575,16 +576,29 @@ async fn a_new_claim_repeating_an_imported_review_shows_the_other_organisations_
     .await
     .unwrap();
     let imported = claim_of(&reply.records[0].verdict);
-    // the imported claim is embedded before the new one is registered
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // the imported claim is embedded and found by its meaning before the new one is registered
+    // (a fixed wait of half a second flaked on a loaded machine)
+    let repeating = "In September the unemployment rate dropped to 3.5 percent";
+    let embedded = |r: &SearchClaimsResponse| {
+        r.results.iter().any(|result| {
+            result.claim.as_ref().is_some_and(|c| c.name == imported)
+                && result.signals.contains(&(Signal::Semantic as i32))
+        })
+    };
+    let request = SearchClaimsRequest {
+        query: repeating.into(),
+        ..Default::default()
+    };
+    let (found, _) = search_until(&app, request, embedded).await;
+    assert!(
+        embedded(&found),
+        "the imported claim is never found by its meaning: {found:?}"
+    );
     let article = app
         .create_article("https://news.example/jobs", SAMPLE)
         .await;
     let repeated = app
-        .create_claim(
-            "In September the unemployment rate dropped to 3.5 percent",
-            vec![quote(&article, "stop the bloodshed")],
-        )
+        .create_claim(repeating, vec![quote(&article, "stop the bloodshed")])
         .await;
     let started = std::time::Instant::now();
     let read = loop {

@@ -11,7 +11,7 @@ use claim_registry::api::proto::claim_service_client::ClaimServiceClient;
 use claim_registry::api::proto::event_service_client::EventServiceClient;
 use claim_registry::api::proto::{
     self, Article, Claim, CreateArticleRequest, CreateArticleResponse, CreateClaimRequest,
-    GetClaimRequest, ListClaimsRequest, Quote,
+    GetClaimRequest, ListClaimsRequest, Quote, SearchClaimsRequest, SearchClaimsResponse,
 };
 use claim_registry::database::{self, EmbeddedPostgres, create_database_if_missing};
 use claim_registry::domain::{NewApiKey, Role};
@@ -552,5 +552,29 @@ impl TestApp {
         .await
         .unwrap();
         vec![a, c, q, v, e, k, i]
+    }
+}
+
+/// Searches until `found` holds of the reply, for at most five seconds; the reply and how long
+/// it took.
+pub async fn search_until(
+    app: &TestApp,
+    request: SearchClaimsRequest,
+    found: impl Fn(&SearchClaimsResponse) -> bool,
+) -> (SearchClaimsResponse, std::time::Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        let reply = app
+            .claims
+            .clone()
+            .search_claims(app.as_role(Role::Reader, request.clone()))
+            .await
+            .map(|r| r.into_inner());
+        if let Ok(reply) = reply
+            && (found(&reply) || started.elapsed() > std::time::Duration::from_secs(5))
+        {
+            return (reply, started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

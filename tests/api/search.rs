@@ -12,7 +12,7 @@ use claim_registry::domain::Role;
 use claim_registry::search::Thresholds;
 
 use crate::helpers::{
-    SAMPLE, SAMPLE_QUOTE, TestApp, assert_bad_field, embedder, quote, spawn_app,
+    SAMPLE, SAMPLE_QUOTE, TestApp, assert_bad_field, embedder, quote, search_until, spawn_app,
     spawn_app_with_model,
 };
 
@@ -29,30 +29,6 @@ fn query(text: &str) -> SearchClaimsRequest {
     SearchClaimsRequest {
         query: text.into(),
         ..Default::default()
-    }
-}
-
-/// Searches until `found` holds of the reply, for at most five seconds; the reply and how long
-/// it took.
-async fn search_until(
-    app: &TestApp,
-    request: SearchClaimsRequest,
-    found: impl Fn(&SearchClaimsResponse) -> bool,
-) -> (SearchClaimsResponse, Duration) {
-    let started = Instant::now();
-    loop {
-        let reply = app
-            .claims
-            .clone()
-            .search_claims(app.as_role(Role::Reader, request.clone()))
-            .await
-            .map(|r| r.into_inner());
-        if let Ok(reply) = reply
-            && (found(&reply) || started.elapsed() > Duration::from_secs(5))
-        {
-            return (reply, started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
