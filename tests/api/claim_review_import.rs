@@ -4,8 +4,8 @@
 
 use claim_registry::api::proto::{
     CorrectVerdictRequest, ImportClaimReviewsRequest, ImportClaimReviewsResponse, ImportOutcome,
-    ListClaimMatchesRequest, ListClaimReviewsRequest, ListVerdictHistoryRequest, Origin, Rating,
-    SearchClaimsRequest, SearchClaimsResponse, Signal, Verdict, VerdictAction,
+    ListClaimReviewsRequest, ListVerdictHistoryRequest, Origin, Rating, SearchClaimsRequest,
+    SearchClaimsResponse, Signal, Verdict, VerdictAction,
 };
 use claim_registry::domain::Role;
 use claim_registry::registry::Desk;
@@ -611,17 +611,7 @@ async fn a_new_claim_repeating_an_imported_review_shows_the_other_organisations_
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     let Some(previously) = read.previously_checked else {
-        let matches = app
-            .claims
-            .clone()
-            .list_claim_matches(app.as_role(
-                Role::Reader,
-                ListClaimMatchesRequest {
-                    parent: repeated.name.clone(),
-                    ..Default::default()
-                },
-            ))
-            .await;
+        let matches = app.list_matches(&repeated.name).await;
         panic!(
             "the repeated claim is not linked to the imported review after {:?}; its matches: \
              {matches:?}",

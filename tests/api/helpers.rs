@@ -369,6 +369,24 @@ impl TestApp {
     }
 
     /// Reads a claim as a reader.
+    /// The first page of a claim's matches (links and suggestions), as a reader sees them.
+    pub async fn list_matches(&self, name: &str) -> Result<Vec<proto::ClaimMatch>, Status> {
+        let request = self.as_role(
+            Role::Reader,
+            proto::ListClaimMatchesRequest {
+                parent: name.to_owned(),
+                ..Default::default()
+            },
+        );
+        Ok(self
+            .claims
+            .clone()
+            .list_claim_matches(request)
+            .await?
+            .into_inner()
+            .matches)
+    }
+
     pub async fn get_claim(&self, name: &str) -> Result<Claim, Status> {
         let request = self.as_role(
             Role::Reader,

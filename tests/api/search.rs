@@ -4,9 +4,8 @@
 use std::time::{Duration, Instant};
 
 use claim_registry::api::proto::{
-    Claim, DismissClaimRequest, DismissalFilter, DismissalReason, ListClaimMatchesRequest,
-    MatchState, Ranking, Rating, RestoreClaimRequest, SearchClaimsRequest, SearchClaimsResponse,
-    Signal,
+    Claim, DismissClaimRequest, DismissalFilter, DismissalReason, MatchState, Ranking, Rating,
+    RestoreClaimRequest, SearchClaimsRequest, SearchClaimsResponse, Signal,
 };
 use claim_registry::domain::Role;
 use claim_registry::search::Thresholds;
@@ -370,20 +369,7 @@ async fn a_claim_like_a_checked_one_is_linked_or_suggested_by_the_thresholds() {
     // the related claim may be matched in a later batch than the paraphrase
     let started = Instant::now();
     let matches = loop {
-        let matches = app
-            .claims
-            .clone()
-            .list_claim_matches(app.as_role(
-                Role::Reader,
-                ListClaimMatchesRequest {
-                    parent: near.name.clone(),
-                    ..Default::default()
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .matches;
+        let matches = app.list_matches(&near.name).await.unwrap();
         if !matches.is_empty() || started.elapsed() > Duration::from_secs(10) {
             break matches;
         }
@@ -459,19 +445,9 @@ async fn matched_to(app: &TestApp, claim: &Claim) -> Vec<(String, MatchState)> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(app.count("claim_work").await, 0, "the matcher is done");
-    app.claims
-        .clone()
-        .list_claim_matches(app.as_role(
-            Role::Reader,
-            ListClaimMatchesRequest {
-                parent: claim.name.clone(),
-                ..Default::default()
-            },
-        ))
+    app.list_matches(&claim.name)
         .await
         .unwrap()
-        .into_inner()
-        .matches
         .into_iter()
         .map(|m| {
             let state = MatchState::try_from(m.state).unwrap();
